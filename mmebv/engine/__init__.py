@@ -1,0 +1,14 @@
+"""Importing this registers, in mmengine's root registries:
+
+- ``HOOKS``: ``ProgressBarHook``;
+
+and allow-lists the types of mmengine's own checkpoints for torch's safe loading (see
+:mod:`mmebv.utils.safe_loading`).
+"""
+from mmebv.utils import allow_mmengine_checkpoint_types
+
+from .hooks import ProgressBarHook
+
+allow_mmengine_checkpoint_types()
+
+__all__ = ['ProgressBarHook']

@@ -1,0 +1,68 @@
+"""What tools/train.py and tools/test.py share: launcher arguments, config loading, CPU DDP."""
+import argparse
+import os
+import os.path as osp
+from typing import Any
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """--work-dir, --cfg-options, --launcher and both spellings of --local-rank."""
+    parser.add_argument('--work-dir', help='where logs and checkpoints go; default work_dirs/<config name>')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. train_cfg.max_epochs=2 (key=value pairs)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher: none for one process, pytorch under torchrun')
+    # torch.distributed.launch passes --local_rank; torchrun sets LOCAL_RANK
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """Read the config, apply --cfg-options, --launcher and --work-dir."""
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    setup_cpu_distributed(cfg)
+    return cfg
+
+
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Make a multi-process launch work without GPUs (gloo, DDP without device ids, no SyncBN).
+
+    mmengine would call ``torch.cuda.set_device`` while initialising the process group and wrap the
+    model with ``device_ids=[LOCAL_RANK]``; neither works on a CPU.
+    """
+    if cfg.launcher == 'none' or torch.cuda.is_available():
+        return
+    env_cfg = cfg.setdefault('env_cfg', {})
+    env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend='gloo')
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None,
+                                     broadcast_buffers=False)
+    if _replace_sync_bn(cfg.model):
+        print_log('SyncBN does not run on CPU processes: using BN instead', logger='current')
+
+
+def _replace_sync_bn(node: Any) -> bool:
+    replaced = False
+    if isinstance(node, dict):
+        if node.get('type') in ('SyncBN', 'MMSyncBN'):
+            node['type'] = 'BN'
+            replaced = True
+        for value in node.values():
+            replaced |= _replace_sync_bn(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            replaced |= _replace_sync_bn(value)
+    return replaced

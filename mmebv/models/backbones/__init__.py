@@ -1,0 +1,3 @@
+from .small_conv_net import SmallConvNet
+
+__all__ = ['SmallConvNet']

@@ -1,0 +1,3 @@
+from .ebv_cls_head import EBVClsHead
+
+__all__ = ['EBVClsHead']

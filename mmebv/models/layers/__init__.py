@@ -1,0 +1,3 @@
+from .ebv_classifier import EBVClassifier, default_embed_dim
+
+__all__ = ['EBVClassifier', 'default_embed_dim']
