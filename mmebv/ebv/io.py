@@ -39,8 +39,12 @@ def save_basis(path: str, basis: torch.Tensor, **meta) -> dict:
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
     tmp = f'{path}.tmp-{os.getpid()}'
-    torch.save(dict(basis=basis, meta=full_meta), tmp)
-    os.replace(tmp, path)  # a crash mid-write never leaves a half file under the real name
+    try:
+        torch.save(dict(basis=basis, meta=full_meta), tmp)
+        os.replace(tmp, path)  # a crash mid-write never leaves a half file under the real name
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
     return full_meta
 
 

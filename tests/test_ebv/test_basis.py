@@ -1,0 +1,66 @@
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmebv.ebv import coherence, generate_ebv, welch_bound
+
+
+@pytest.mark.parametrize('num_classes,dim', [(1, 4), (10, 10), (10, 128), (1000, 1000)])
+def test_orthonormal_when_classes_fit(num_classes, dim):
+    basis = generate_ebv(num_classes, dim)
+    assert basis.shape == (num_classes, dim) and basis.dtype == torch.float32
+    gram = basis.double() @ basis.double().T
+    assert torch.allclose(gram, torch.eye(num_classes, dtype=torch.float64), atol=1e-6)
+    if num_classes > 1:
+        assert coherence(basis)['max'] < 1e-6
+
+
+def test_more_classes_than_dims_beats_random_and_nears_welch():
+    num_classes, dim = 120, 24
+    basis = generate_ebv(num_classes, dim, seed=0)
+    assert torch.allclose(basis.norm(dim=1), torch.ones(num_classes), atol=1e-5)
+    random = F.normalize(torch.randn(num_classes, dim, generator=torch.Generator().manual_seed(0)), dim=1)
+    ours, theirs = coherence(basis)['max'], coherence(random)['max']
+    assert ours < 0.5 * theirs
+    assert ours < 1.35 * welch_bound(num_classes, dim)
+
+
+def test_same_seed_same_basis_other_seed_other_basis():
+    for num_classes, dim in [(16, 32), (40, 8)]:
+        first, again = generate_ebv(num_classes, dim, seed=3), generate_ebv(num_classes, dim, seed=3)
+        assert torch.equal(first, again)
+        assert not torch.equal(first, generate_ebv(num_classes, dim, seed=4))
+
+
+@pytest.mark.parametrize('chunk_size', [1, 3, 7, 64])
+def test_chunked_coherence_equals_dense(chunk_size):
+    vectors = torch.randn(23, 5, generator=torch.Generator().manual_seed(1))
+    unit = F.normalize(vectors.double(), dim=1)
+    cos = (unit @ unit.T).abs()
+    off = cos[~torch.eye(23, dtype=torch.bool)]
+    stats = coherence(vectors, chunk_size=chunk_size)
+    assert stats['max'] == pytest.approx(off.max().item(), abs=1e-12)
+    assert stats['mean'] == pytest.approx(off.mean().item(), abs=1e-12)
+    assert stats['min_angle_deg'] == pytest.approx(math.degrees(math.acos(off.max().item())))
+
+
+def test_welch_bound_values():
+    assert welch_bound(10, 10) == 0.0
+    assert welch_bound(1000, 500) == pytest.approx(math.sqrt(500 / (500 * 999)))
+    # d + 1 vectors in d dims: the regular simplex reaches the bound, |cos| = 1/d
+    assert welch_bound(4, 3) == pytest.approx(1 / 3)
+    simplex = generate_ebv(4, 3, steps=300)
+    assert coherence(simplex)['max'] == pytest.approx(1 / 3, abs=2e-3)
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match='method="optimize"'):
+        generate_ebv(20, 10, method='orthonormal')
+    with pytest.raises(ValueError, match='unknown EBV method'):
+        generate_ebv(5, 10, method='magic')
+    with pytest.raises(ValueError, match='positive integers'):
+        generate_ebv(0, 10)
+    with pytest.raises(ValueError, match='N >= 2'):
+        coherence(torch.ones(1, 3))

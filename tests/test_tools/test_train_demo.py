@@ -1,0 +1,86 @@
+"""The demo through tools/train.py and tools/test.py, shortened: 30 iterations and an evaluation."""
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import mmebv.engine  # noqa: F401  (safe loading of mmengine's checkpoint types)
+from mmebv.ebv import generate_ebv
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = 'configs/ebv/smallconvnet_ebv_1xb128-5e_fashion-mnist.py'
+SHORT = [
+    'train_dataloader.dataset.indices=3840',  # 30 iterations of 128
+    'val_dataloader.dataset.indices=2000', 'test_dataloader.dataset.indices=2000',
+    'default_hooks.logger.interval=10',
+    'custom_hooks.0.force=True',  # draw the progress bar although stdout is a pipe
+]
+
+pytestmark = pytest.mark.e2e
+
+
+def run(args, cwd=ROOT):
+    env = {k: v for k, v in os.environ.items() if k != 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'}  # safe loading on
+    result = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                            timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def top1(log: str) -> float:
+    return float(re.findall(r'accuracy/top1: ([\d.]+)', log)[-1])
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    work_dir = str(tmp_path_factory.mktemp('demo'))
+    log = run(['tools/train.py', CONFIG, '--work-dir', work_dir, '--cfg-options', *SHORT,
+               'train_cfg.max_epochs=1'])
+    return work_dir, log
+
+
+def test_short_demo_trains_evaluates_and_saves(trained):
+    work_dir, log = trained
+    assert 'train epoch 1 [' in log  # the progress bar
+    assert 'Epoch(train) [1][30/30]' in log
+    assert top1(log) > 40.0  # 10 classes: chance is 10%
+    checkpoint = osp.join(work_dir, 'epoch_1.pth')
+    assert osp.isfile(checkpoint)
+    state = torch.load(checkpoint, map_location='cpu', weights_only=True)['state_dict']
+    assert torch.equal(state['head.classifier.basis'], generate_ebv(10, 128, seed=0))
+
+
+def test_checkpoint_evaluates_with_safe_loading(trained):
+    work_dir, log = trained
+    out = run(['tools/test.py', CONFIG, osp.join(work_dir, 'epoch_1.pth'), '--work-dir', work_dir,
+               '--cfg-options', *SHORT])
+    assert top1(out) == pytest.approx(top1(log), abs=1e-6)
+
+
+def test_resume_continues_from_the_checkpoint(trained, tmp_path):
+    work_dir, _ = trained
+    log = run(['tools/train.py', CONFIG, '--work-dir', str(tmp_path), '--resume',
+               osp.join(work_dir, 'epoch_1.pth'), '--cfg-options', *SHORT, 'train_cfg.max_epochs=2'])
+    assert 'resumed epoch: 1' in log and 'Epoch(train) [2][30/30]' in log
+    assert osp.isfile(os.path.join(str(tmp_path), 'epoch_2.pth'))
+
+
+def test_two_cpu_processes_with_dist_train_sh(tmp_path):
+    """tools/dist_train.sh with 2 processes on CPU: gloo, DDP without device ids."""
+    env = dict(os.environ, PORT=str(29500 + os.getpid() % 1000), OMP_NUM_THREADS='1')
+    workers = [f'{loader}.{key}' for loader in ('train_dataloader', 'val_dataloader')
+               for key in ('num_workers=0', 'persistent_workers=False')]
+    result = subprocess.run(
+        ['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(tmp_path), '--cfg-options',
+         'train_dataloader.dataset.indices=1024', 'val_dataloader.dataset.indices=500',
+         'train_cfg.max_epochs=1', *workers],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-4000:]
+    assert 'Epoch(train) [1][4/4]' in log and 'accuracy/top1' in log  # 512 images per process
+    state = torch.load(osp.join(str(tmp_path), 'epoch_1.pth'), map_location='cpu', weights_only=True)
+    assert torch.equal(state['state_dict']['head.classifier.basis'], generate_ebv(10, 128, seed=0))
