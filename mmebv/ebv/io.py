@@ -3,16 +3,32 @@
 A basis file is a ``torch.save`` of ``{'basis': Tensor (N, d) float32, 'meta': dict}`` holding only
 tensors and plain Python, so it loads with ``torch.load(..., weights_only=True)``.
 """
+import hashlib
 import os
 import os.path as osp
 from typing import Optional, Tuple
 
 import torch
 
-from .basis import basis_checksum, describe
+from .metrics import coherence, welch_bound
 
 FORMAT = 'mmebv-basis-v1'
 REGENERATE = 'regenerate it with `python tools/misc/generate_ebv.py N D --out FILE`'
+
+
+def basis_checksum(basis: torch.Tensor) -> str:
+    """SHA-256 of the basis as contiguous little-endian float32 bytes."""
+    data = basis.detach().to('cpu', torch.float32).contiguous().numpy().astype('<f4', copy=False)
+    return hashlib.sha256(data.tobytes()).hexdigest()
+
+
+def describe(basis: torch.Tensor, seed: Optional[int] = None, method: Optional[str] = None) -> dict:
+    """Plain-Python metadata of a basis: sizes, seed, method, coherence and checksum."""
+    num_classes, dim = basis.shape
+    stats = coherence(basis) if num_classes > 1 else dict(max=0.0, mean=0.0, min_angle_deg=90.0)
+    return dict(num_classes=int(num_classes), dim=int(dim), seed=seed, method=method,
+                coherence_max=stats['max'], coherence_mean=stats['mean'], min_angle_deg=stats['min_angle_deg'],
+                welch_bound=welch_bound(int(num_classes), int(dim)), checksum=basis_checksum(basis))
 
 
 class BasisFileError(ValueError):

@@ -17,9 +17,10 @@ def test_orthonormal_when_classes_fit(num_classes, dim):
         assert coherence(basis)['max'] < 1e-6
 
 
-def test_more_classes_than_dims_beats_random_and_nears_welch():
+@pytest.mark.parametrize('method', ['optimize', 'auto'])
+def test_more_classes_than_dims_beats_random_and_nears_welch(method):
     num_classes, dim = 120, 24
-    basis = generate_ebv(num_classes, dim, seed=0)
+    basis = generate_ebv(num_classes, dim, seed=0, method=method)
     assert torch.allclose(basis.norm(dim=1), torch.ones(num_classes), atol=1e-5)
     random = F.normalize(torch.randn(num_classes, dim, generator=torch.Generator().manual_seed(0)), dim=1)
     ours, theirs = coherence(basis)['max'], coherence(random)['max']
@@ -55,9 +56,24 @@ def test_welch_bound_values():
     assert coherence(simplex)['max'] == pytest.approx(1 / 3, abs=2e-3)
 
 
+def test_small_case_beats_a_fixed_bound():
+    # 48 lines in R^12: Welch 0.2481; random unit vectors give about 0.8
+    assert coherence(generate_ebv(48, 12, seed=0))['max'] < 0.31
+
+
+def test_structured_start_at_the_bound_is_kept():
+    # 62 vectors in 31 dims: the Paley frame of q = 61 is equiangular and tight
+    basis = generate_ebv(62, 31, method='structured')
+    assert coherence(basis)['max'] == pytest.approx(welch_bound(62, 31), rel=1e-5)
+
+
 def test_bad_arguments_are_refused():
-    with pytest.raises(ValueError, match='method="optimize"'):
+    with pytest.raises(ValueError, match='cannot place 20 orthogonal vectors in 10 dims'):
         generate_ebv(20, 10, method='orthonormal')
+    with pytest.raises(ValueError, match='is for N > d'):
+        generate_ebv(10, 20, method='optimize')
+    with pytest.raises(ValueError, match='no algebraic family'):
+        generate_ebv(5000, 6, method='structured')
     with pytest.raises(ValueError, match='unknown EBV method'):
         generate_ebv(5, 10, method='magic')
     with pytest.raises(ValueError, match='positive integers'):

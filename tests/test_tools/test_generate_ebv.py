@@ -30,3 +30,21 @@ def test_more_classes_than_dims_reports_the_ratio_to_welch():
     out = run('60', '12', '--quiet', '--steps', '200')
     ratio = float(re.search(r'\(([\d.]+) x Welch\)', out).group(1))
     assert 1.0 <= ratio < 1.4
+
+
+def test_plot_draws_the_angle_histogram(tmp_path):
+    png = tmp_path / 'angles.png'
+    out = run('40', '10', '--quiet', '--steps', '50', '--plot', str(png))
+    assert 'peak memory' in out and png.stat().st_size > 1000
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_benchmark_prints_its_table_and_targets():
+    result = subprocess.run(
+        [sys.executable, 'tools/analysis_tools/benchmark_ebv_generation.py', '--pairs', '62x31,40x8',
+         '--paper-cap', '2'], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith('| 62 | 31 |')]
+    assert len(lines) == 1 and '(1.000)' in lines[0]  # the Paley frame of q = 61 meets the Welch bound
+    assert '[met] 62x31: 1.000 x Welch <= 1.05' in result.stdout
+    assert '| 40 | 8 |' in result.stdout

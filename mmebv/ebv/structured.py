@@ -1,0 +1,148 @@
+"""Algebraic families of low-coherence unit vectors, used as starting points for EBV generation.
+
+Each family gives up to ``capacity`` unit vectors in ``dim`` dimensions whose pairwise |cos| is at
+most a known ``coherence``; a family of a smaller dimension embeds into a larger one by zero padding.
+
+- Paley: an equiangular tight frame of q + 1 vectors in (q + 1) / 2 dims, q a prime = 1 (mod 4),
+  from the symmetric conference matrix of quadratic residues; |cos| = 1 / sqrt(q), the Welch bound.
+- Kerdock: the Gray image of the Z4-linear Kerdock code plus the standard basis: d / 2 + 1 mutually
+  unbiased orthonormal bases in d = 2^(m+1) dims (m odd), |cos| = 1 / sqrt(d).
+- Gold: all cyclic shifts of the 2^n + 1 Gold sequences of length L = 2^n - 1 (n odd), as +-1
+  vectors; |cos| <= (2^((n+1)/2) + 1) / L.
+
+Pure numpy/torch; no OpenMMLab import.
+"""
+import math
+from dataclasses import dataclass
+from typing import List, Optional
+
+import numpy as np
+import torch
+
+# Binary primitive polynomials, as the exponents of their nonzero terms.
+PRIMITIVE_POLYNOMIALS = {
+    3: (3, 1, 0), 5: (5, 2, 0), 7: (7, 1, 0), 9: (9, 4, 0), 11: (11, 2, 0), 13: (13, 4, 3, 1, 0),
+    15: (15, 1, 0), 17: (17, 3, 0)
+}
+MAX_PALEY_Q = 6000  # the Paley frame needs an eigendecomposition of a (q+1) x (q+1) matrix
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family that can supply ``capacity`` vectors in ``dim`` dims with |cos| <= ``coherence``."""
+    name: str
+    param: int
+    dim: int
+    capacity: int
+    coherence: float
+
+    def build(self, num: int, rng: np.random.Generator) -> torch.Tensor:
+        """``num`` <= capacity vectors of the family, chosen by ``rng``: (num, dim) float64 unit rows."""
+        if num > self.capacity:
+            raise ValueError(f'{self.name}({self.param}) has only {self.capacity} vectors, {num} asked')
+        return {'paley': _paley, 'kerdock': _kerdock, 'gold': _gold}[self.name](self.param, num, rng)
+
+
+def families(max_dim: int) -> List[Family]:
+    """Every family member that fits in ``max_dim`` dimensions."""
+    out = []
+    for q in range(5, min(2 * max_dim - 1, MAX_PALEY_Q) + 1, 4):
+        if _is_prime(q):
+            out.append(Family('paley', q, (q + 1) // 2, q + 1, 1 / math.sqrt(q)))
+    for m in sorted(PRIMITIVE_POLYNOMIALS):
+        dim = 2**(m + 1)
+        if dim <= max_dim:
+            out.append(Family('kerdock', m, dim, (dim // 2 + 1) * dim, 1 / math.sqrt(dim)))
+        length = 2**m - 1
+        if length <= max_dim:
+            out.append(Family('gold', m, length, (length + 2) * length,
+                              (2**((m + 1) // 2) + 1) / length))
+    return out
+
+
+def best_family(num_classes: int, dim: int, min_fill: float = 1.0) -> Optional[Family]:
+    """The family of least coherence that fits in ``dim`` dims and supplies at least
+    ``min_fill * num_classes`` vectors (the rest are then added at random and optimised)."""
+    fitting = [f for f in families(dim) if f.capacity >= min_fill * num_classes]
+    return min(fitting, key=lambda f: f.coherence, default=None)
+
+
+def _is_prime(n: int) -> bool:
+    return n >= 2 and all(n % k for k in range(2, int(math.isqrt(n)) + 1))
+
+
+def _paley(q: int, num: int, rng: np.random.Generator) -> torch.Tensor:
+    residues = np.zeros(q, dtype=np.int64)
+    residues[(np.arange(1, q)**2) % q] = 1
+    chi = np.where(residues == 1, 1.0, -1.0)
+    chi[0] = 0.0
+    index = np.arange(q)
+    conference = np.zeros((q + 1, q + 1))
+    conference[0, 1:] = conference[1:, 0] = 1.0
+    conference[1:, 1:] = chi[(index[:, None] - index[None, :]) % q]
+    # I + C / sqrt(q) has eigenvalues 0 and 2, each (q + 1) / 2 times: the Gram matrix of the frame.
+    values, vectors = np.linalg.eigh(conference)
+    frame = vectors[:, values > 0] * math.sqrt(2.0)
+    return torch.from_numpy(frame[rng.permutation(q + 1)[:num]])
+
+
+def _hensel_lift(exponents) -> np.ndarray:
+    """Coefficients (low to high) over Z4 of the basic primitive lift of a binary polynomial of
+    odd degree: h(x^2) = o(x)^2 - e(x)^2 (mod 4), e and o its even and odd parts."""
+    degree = max(exponents)
+    even, odd = np.zeros(degree + 1, np.int64), np.zeros(degree + 1, np.int64)
+    for k in exponents:
+        (even if k % 2 == 0 else odd)[k] = 1
+    square = (np.convolve(odd, odd) - np.convolve(even, even)) % 4
+    return square[::2]
+
+
+def _kerdock(m: int, num: int, rng: np.random.Generator) -> torch.Tensor:
+    dim, length = 2**(m + 1), 2**m - 1
+    h = _hensel_lift(PRIMITIVE_POLYNOMIALS[m])
+    # lines: the dim standard basis vectors, then codewords (state, eps) for eps in {0, 1}
+    picks = rng.choice(dim + 2 * 4**m, size=num, replace=False)
+    basis_picks, code_picks = picks[picks < dim], picks[picks >= dim] - dim
+    states, eps = code_picks // 2, code_picks % 2
+    digits = (states[:, None] // 4**np.arange(m)[None, :]) % 4  # initial LFSR states in Z4^m
+    seq = np.zeros((len(states), length + 1), np.int64)  # position 0 is the extended one, T(0) = 0
+    window = digits.copy()
+    for t in range(length):
+        seq[:, t + 1] = window[:, 0]
+        new = (-(window * h[:m]).sum(1)) % 4
+        window = np.concatenate([window[:, 1:], new[:, None]], axis=1)
+    seq = (seq + eps[:, None]) % 4
+    gray = np.array([[1, 1], [1, -1], [-1, -1], [-1, 1]], dtype=np.float64)  # 0, 1, 2, 3 -> signs
+    code_vectors = gray[seq].reshape(len(states), dim) / math.sqrt(dim)
+    identity = np.eye(dim)[basis_picks]
+    vectors = np.empty((num, dim))
+    vectors[picks < dim], vectors[picks >= dim] = identity, code_vectors
+    return torch.from_numpy(vectors)
+
+
+def _m_sequence(n: int) -> np.ndarray:
+    taps = [k for k in PRIMITIVE_POLYNOMIALS[n] if k < n]
+    length = 2**n - 1
+    seq = np.zeros(length, np.int64)
+    seq[n - 1] = 1
+    for t in range(n, length):
+        seq[t] = sum(seq[t - n + k] for k in taps) % 2
+    return seq
+
+
+def _gold(n: int, num: int, rng: np.random.Generator) -> torch.Tensor:
+    length = 2**n - 1
+    u = _m_sequence(n).astype(np.int8)
+    v = u[(3 * np.arange(length)) % length]  # decimation by 2^1 + 1: a preferred pair for odd n
+    picks = rng.choice((length + 2) * length, size=num, replace=False)
+    out = torch.empty(num, length, dtype=torch.float64)
+    positions = np.arange(length)
+    for start in range(0, num, 8192):  # in slices: (rows, L) integer tables are large for big N
+        family, shift = np.divmod(picks[start:start + 8192], length)
+        index = (positions[None, :] + shift[:, None]) % length
+        # family 0: u, family 1: v, family 2 + k: u + (v shifted by k)
+        bits = np.where((family == 1)[:, None], v[index], u[index])
+        mixed = (u[index] + v[(index + (family - 2)[:, None]) % length]) % 2
+        bits = np.where((family >= 2)[:, None], mixed, bits)
+        out[start:start + len(family)] = torch.from_numpy((1.0 - 2.0 * bits) / math.sqrt(length))
+    return out
