@@ -46,10 +46,9 @@ def pnorm_objective(x: torch.Tensor, power: float, scale: float) -> Tuple[torch.
         if cached is not None:
             total, top = torch.logsumexp(cached[1].flatten(), 0), cached[1].max()
         else:
-            blocks = [block_terms(s)[1] for s in starts]
-            total = torch.logsumexp(torch.stack([torch.logsumexp(b.flatten(), 0) for b in blocks]), 0)
-            top = torch.stack([b.max() for b in blocks]).max()
-            del blocks
+            summary = torch.stack([torch.stack([torch.logsumexp(terms.flatten(), 0), terms.max()])
+                                   for terms in (block_terms(s)[1] for s in starts)])  # a block at a time
+            total, top = torch.logsumexp(summary[:, 0], 0), summary[:, 1].max()
         value = scale * torch.exp(total / power)
         grad = torch.zeros_like(unit)
         for start in starts:
