@@ -16,6 +16,15 @@ def block_rows(num: int) -> int:
     return max(1, min(num, MAX_BLOCK_ELEMENTS // num))
 
 
+def block_cos(unit: torch.Tensor, start: int, rows: int) -> torch.Tensor:
+    """cos of rows ``start:start+rows`` of ``unit`` against all its rows, self-pairs set to 0:
+    (rows, N)."""
+    block = unit[start:start + rows] @ unit.T
+    index = torch.arange(block.shape[0])
+    block[index, index + start] = 0
+    return block
+
+
 def welch_bound(num_classes: int, dim: int) -> float:
     """The smallest coherence any ``num_classes`` unit vectors in ``dim`` dims can have.
 
@@ -63,9 +72,7 @@ def coherence(basis: torch.Tensor, chunk_size: Optional[int] = None,
     chunk_size = chunk_size or block_rows(n)
     worst, total = 0.0, 0.0
     for start in range(0, n, chunk_size):
-        block = (unit[start:start + chunk_size] @ unit.T).abs_()
-        rows = torch.arange(block.shape[0])
-        block[rows, rows + start] = 0  # drop the diagonal
+        block = block_cos(unit, start, chunk_size).abs_()
         worst = max(worst, block.max().item())
         total += block.sum(dtype=torch.float64).item()
     worst = min(worst, 1.0)

@@ -15,7 +15,7 @@ from typing import Callable, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
-from .metrics import block_rows, coherence
+from .metrics import block_cos, block_rows, coherence
 
 
 def pnorm_objective(x: torch.Tensor, power: float, scale: float) -> Tuple[torch.Tensor, float]:
@@ -36,9 +36,7 @@ def pnorm_objective(x: torch.Tensor, power: float, scale: float) -> Tuple[torch.
         unit = x / norms
 
         def block_terms(start: int) -> tuple:
-            cos = unit[start:start + rows] @ unit.T
-            index = torch.arange(cos.shape[0])
-            cos[index, index + start] = 0  # self-pairs
+            cos = block_cos(unit, start, rows)
             terms = power * (cos.abs() / scale).clamp_min(1e-30).log()
             return cos, terms.clamp_min(terms.max() - 50.0)
 
