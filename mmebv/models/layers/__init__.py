@@ -1,3 +1,3 @@
-from .ebv_classifier import EBVClassifier, default_embed_dim
+from .ebv_classifier import EBVClassifier, EBVDenseClassifierMixin, default_embed_dim
 
-__all__ = ['EBVClassifier', 'default_embed_dim']
+__all__ = ['EBVClassifier', 'EBVDenseClassifierMixin', 'default_embed_dim']
