@@ -8,6 +8,8 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
+from mmebv.utils.custom_imports import check_custom_imports
+
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """--work-dir, --cfg-options, --launcher and both spellings of --local-rank."""
@@ -21,11 +23,12 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
 
 
 def load_config(args: argparse.Namespace) -> Config:
-    """Read the config, apply --cfg-options, --launcher and --work-dir."""
+    """Read the config, apply --cfg-options, check its imports, apply --launcher and --work-dir."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    check_custom_imports(cfg)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir

@@ -87,7 +87,9 @@ def test_checkpoint_round_trip_restores_the_basis(tmp_path):
     head = build_head(basis_seed=1)
     path = tmp_path / 'head.pth'
     torch.save(head.state_dict(), path)
-    other = build_head(basis_seed=2)
+    with pytest.raises(ValueError, match='is not the one this config builds'):
+        build_head(basis_seed=2).load_state_dict(torch.load(path, weights_only=True))
+    other = build_head(basis_seed=2, adopt_checkpoint_basis=True)
     assert not torch.equal(other.classifier.basis, head.classifier.basis)
     other.load_state_dict(torch.load(path, weights_only=True))
     assert torch.equal(other.classifier.basis, head.classifier.basis)

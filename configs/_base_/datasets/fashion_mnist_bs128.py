@@ -18,7 +18,7 @@ test_pipeline = [dict(type='PackInputs')]
 train_dataloader = dict(
     batch_size=128,
     num_workers=2,
-    persistent_workers=True,
+    persistent_workers=False,  # fresh, identically seeded workers each epoch: exact resume
     dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),  # classification batches: stacked tensors

@@ -1,3 +1,4 @@
+from .epoch_seed_hook import EpochSeedHook
 from .progress_bar_hook import ProgressBarHook
 
-__all__ = ['ProgressBarHook']
+__all__ = ['EpochSeedHook', 'ProgressBarHook']

@@ -29,6 +29,9 @@ class EBVClsHead(ClsHead):
             ``tools/misc/generate_ebv.py``) instead of generating it. Defaults to None.
         basis_seed (int): seed of the generated basis. Defaults to 0.
         basis_method (str): 'auto', 'orthonormal' or 'optimize'. Defaults to 'auto'.
+        adopt_checkpoint_basis (bool): accept a checkpoint whose basis differs from the configured
+            one (and use the checkpoint's); by default such a checkpoint is refused. Defaults to
+            False.
         loss (dict): the classification loss. Defaults to
             ``dict(type='CrossEntropyLoss', loss_weight=1.0)``.
         topk (int | tuple[int]): top-k accuracy. Defaults to ``(1, )``.
@@ -49,6 +52,7 @@ class EBVClsHead(ClsHead):
                  basis_file: Optional[str] = None,
                  basis_seed: int = 0,
                  basis_method: str = 'auto',
+                 adopt_checkpoint_basis: bool = False,
                  init_cfg: Optional[dict] = dict(type='Normal', layer='Linear', std=0.01),
                  **kwargs) -> None:
         super().__init__(init_cfg=init_cfg, **kwargs)
@@ -56,7 +60,8 @@ class EBVClsHead(ClsHead):
             raise ValueError(f'num_classes={num_classes} must be a positive integer')
         self.num_classes, self.in_channels = num_classes, in_channels
         self.classifier = EBVClassifier(in_channels, num_classes, embed_dim, temperature,
-                                        with_projection, basis_file, basis_seed, basis_method)
+                                        with_projection, basis_file, basis_seed, basis_method,
+                                        adopt_checkpoint_basis=adopt_checkpoint_basis)
 
     def embed(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """(N, in_channels) features of the last stage -> (N, embed_dim) unit embeddings."""
