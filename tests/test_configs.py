@@ -6,6 +6,16 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 
+# the name part of each kind of config -> the mmebv classifier modules such a config holds (an FC
+# twin holds none of them)
+HEAD_OF = {
+    'ebv': {'EBVClassifier', 'EBVLinear'},
+    'fc': set(),
+    'gcr': {'GrassmannClsHead'},
+    'lmsoftmax': {'LargestMarginClsHead'},
+    'lmsoftmax-zc': {'LargestMarginClsHead'},
+}
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
                  if '_base_' not in p)
@@ -27,3 +37,10 @@ def test_config_builds_its_model(path):
     assert cfg.get('custom_imports', {}).get('allow_failed_imports') is False
     model = build_model(cfg)
     assert sum(p.numel() for p in model.parameters()) > 0
+    heads = {type(m).__name__ for m in model.modules()}
+    name_parts = set(osp.basename(path).split('_'))  # one '_<head>_' part names the classifier
+    named = [tag for tag in HEAD_OF if tag in name_parts]
+    assert len(named) == 1, f'name the classifier with one of {sorted(HEAD_OF)}'
+    assert not HEAD_OF[named[0]] or HEAD_OF[named[0]] & heads, f'{named[0]} config without {HEAD_OF[named[0]]}'
+    others = set().union(*HEAD_OF.values()) - HEAD_OF[named[0]]
+    assert not others & heads, f'{named[0]} config with {others & heads}'

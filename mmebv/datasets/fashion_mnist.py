@@ -18,10 +18,17 @@ class LocalFashionMNIST(FashionMNIST):
     Args:
         data_root (str): folder with the uncompressed IDX files. Defaults to 'data/fashion_mnist'.
         split (str): 'train' (60,000 images) or 'test' (10,000). Defaults to 'train'.
+        imbalance_factor (float): > 1 makes a long-tailed set: class c keeps the first
+            n_max * imbalance_factor ** (-c / 9) of its images (class 0 all 6,000, class 9 n_max /
+            imbalance_factor), the usual exponential profile. Defaults to 1 (balanced).
         **kwargs: passed to ``FashionMNIST`` (pipeline, indices, ...).
     """
 
-    def __init__(self, data_root: str = 'data/fashion_mnist', split: str = 'train', **kwargs) -> None:
+    def __init__(self, data_root: str = 'data/fashion_mnist', split: str = 'train',
+                 imbalance_factor: float = 1.0, **kwargs) -> None:
+        if imbalance_factor < 1:
+            raise ValueError(f'imbalance_factor must be >= 1 (1 = balanced), got {imbalance_factor}')
+        self.imbalance_factor = imbalance_factor
         if kwargs.pop('download', False):
             raise ValueError('LocalFashionMNIST never downloads: ' + INSTALL_HINT)
         kwargs['test_mode'] = split == 'test'
@@ -34,4 +41,18 @@ class LocalFashionMNIST(FashionMNIST):
                        if not osp.isfile(osp.join(root, name[:-3]))]
             raise FileNotFoundError(f'Fashion-MNIST is missing from {osp.abspath(root)!r} '
                                     f'(no {", ".join(missing)}): {INSTALL_HINT}')
-        return super().load_data_list()
+        data_list = super().load_data_list()
+        return data_list if self.imbalance_factor == 1 else self._long_tail(data_list)
+
+    def _long_tail(self, data_list: list) -> list:
+        labels = [int(info['gt_label']) for info in data_list]
+        num_classes = max(labels) + 1
+        largest = max(labels.count(c) for c in range(num_classes))
+        keep = [int(largest * self.imbalance_factor ** (-c / (num_classes - 1))) for c in range(num_classes)]
+        seen = [0] * num_classes
+        kept = []
+        for info, label in zip(data_list, labels):
+            if seen[label] < keep[label]:
+                seen[label] += 1
+                kept.append(info)
+        return kept

@@ -1,9 +1,12 @@
-"""Importing this registers into mmpretrain's ``MODELS``: ``EBVClsHead``, ``SmallConvNet``.
+"""Importing this registers into mmpretrain's ``MODELS``: ``EBVClsHead``, ``GrassmannClsHead``,
+``LargestMarginClsHead``, ``LMSoftmaxLoss``, ``SmallConvNet``.
 
 Needs mmpretrain only (no compiled mmcv ops).
 """
 from .backbones import SmallConvNet
-from .heads import EBVClsHead
+from .heads import EBVClsHead, GrassmannClsHead, LargestMarginClsHead
 from .layers import EBVClassifier
+from .losses import LMSoftmaxLoss
 
-__all__ = ['EBVClsHead', 'SmallConvNet', 'EBVClassifier']
+__all__ = ['EBVClsHead', 'GrassmannClsHead', 'LargestMarginClsHead', 'LMSoftmaxLoss', 'SmallConvNet',
+           'EBVClassifier']

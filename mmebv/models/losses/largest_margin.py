@@ -1,0 +1,58 @@
+"""Losses of "Learning towards the largest margins" (Zhou et al., ICLR 2022), on cosine logits.
+
+The functions are pure torch; ``LMSoftmaxLoss`` registers the first into mmpretrain's ``MODELS``.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmpretrain.registry import MODELS
+
+
+def _others(values: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(B, N) -> (B, N - 1): each row without its label's column."""
+    keep = ~F.one_hot(labels, values.shape[1]).bool()
+    return values[keep].view(values.shape[0], values.shape[1] - 1)
+
+
+def _check_labels(values: torch.Tensor, labels: torch.Tensor) -> None:
+    if labels.dim() != 1:
+        raise ValueError(f'largest-margin losses need hard labels of shape (B, ), got {tuple(labels.shape)}: '
+                         f'soft targets (Mixup, CutMix, label smoothing) are not supported; remove them '
+                         f'from the config (model.train_cfg.augments, the loss\'s label_smooth_val)')
+    if values.shape[1] < 2:
+        raise ValueError('largest-margin losses need at least two classes')
+
+
+def lm_softmax(logits: torch.Tensor, labels: torch.Tensor, scale: float) -> torch.Tensor:
+    """Per-sample LM-Softmax: (1/s) log Σ_{j≠y} exp(z_j - z_y), z = s cos θ. (B, N) -> (B, )."""
+    _check_labels(logits, labels)
+    target = logits.gather(1, labels[:, None])
+    return torch.logsumexp(_others(logits, labels) - target, dim=1) / scale
+
+
+def sample_margin(cosines: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Per-sample regulariser max_{j≠y} cos θ_j - cos θ_y (minus the sample margin). (B, N) -> (B, )."""
+    _check_labels(cosines, labels)
+    return _others(cosines, labels).max(dim=1).values - cosines.gather(1, labels[:, None]).squeeze(1)
+
+
+def zero_centroid(weight: torch.Tensor) -> torch.Tensor:
+    """||Σ_j w_j / ||w_j|| ||² for class weights (N, d): zero when the class directions balance."""
+    return F.normalize(weight, dim=1).sum(dim=0).pow(2).sum()
+
+
+@MODELS.register_module()
+class LMSoftmaxLoss(nn.Module):
+    """LM-Softmax on logits z = s cos θ, averaged over the batch.
+
+    Args:
+        scale (float): s, the scale of the logits. Defaults to 64 (the head fills it in).
+        loss_weight (float): weight of the loss. Defaults to 1.0.
+    """
+
+    def __init__(self, scale: float = 64.0, loss_weight: float = 1.0) -> None:
+        super().__init__()
+        self.scale, self.loss_weight = float(scale), loss_weight
+
+    def forward(self, cls_score: torch.Tensor, label: torch.Tensor, avg_factor=None, **kwargs) -> torch.Tensor:
+        return self.loss_weight * lm_softmax(cls_score, label, self.scale).mean()

@@ -1,0 +1,138 @@
+"""GCR: Grassmann math, the subspace head and Riemannian SGD."""
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.optim import build_optim_wrapper
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+import mmebv.engine  # noqa: F401
+import mmebv.models  # noqa: F401
+from mmebv.engine import RiemannianSGD
+from mmebv.grassmann import project_tangent, random_subspaces, retract, subspace_angles
+
+
+def ortho_error(S):
+    return (S.transpose(-2, -1) @ S - torch.eye(S.shape[-1])).abs().max().item()
+
+
+@pytest.mark.parametrize('method', ['geodesic', 'qr', 'polar'])
+def test_retractions_stay_on_the_manifold_and_move_by_the_tangent(method):
+    S = random_subspaces(5, 20, 8, seed=1)
+    H = project_tangent(S, 0.05 * torch.randn(5, 20, 8))
+    assert (S.transpose(-2, -1) @ H).abs().max() < 1e-5  # tangent: SᵀH = 0
+    T = retract(S, H, method)
+    assert ortho_error(T) < 1e-5
+    distance = subspace_angles(S, T).pow(2).sum(-1).sqrt()
+    expected = torch.linalg.svdvals(H).pow(2).sum(-1).sqrt()
+    rtol = 1e-3 if method == 'geodesic' else 5e-2  # the geodesic is exact, retractions first order
+    assert torch.allclose(distance, expected, rtol=rtol, atol=1e-4)
+
+
+def build_head(**kwargs):
+    return MODELS.build(dict(dict(type='GrassmannClsHead', num_classes=4, in_channels=16, subspace_dim=3), **kwargs))
+
+
+def samples(labels):
+    return [DataSample().set_gt_label(int(label)) for label in labels]
+
+
+def test_logit_is_scaled_norm_of_the_projection():
+    head = build_head(scale=10.0)
+    x = torch.randn(5, 16)
+    logits = head((x, ))
+    S = head.subspaces.detach()
+    expected = 10 * torch.stack([(F.normalize(x, dim=1) @ S[i]).norm(dim=1) for i in range(4)], dim=1)
+    assert torch.allclose(logits, expected, atol=1e-5)
+    assert logits.max() <= 10 + 1e-4 and logits.min() >= 0
+    assert ortho_error(head.subspaces.detach()) < 1e-5
+    head.init_weights()
+    assert torch.equal(head.subspaces.detach(), S)
+
+
+def toy_problem(seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    centers = torch.randn(4, 16, generator=generator) * 3
+    labels = torch.arange(64) % 4
+    return centers[labels] + torch.randn(64, 16, generator=generator), labels
+
+
+def test_1000_steps_keep_k8_bases_orthonormal_and_learn():
+    head = build_head(num_classes=10, in_channels=32, subspace_dim=8)
+    optimizer = RiemannianSGD(head.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    assert [g['grassmann'] for g in optimizer.param_groups] == [True]
+    assert optimizer.param_groups[0]['weight_decay'] == 0
+    x = torch.randn(100, 32)
+    labels = torch.randint(0, 10, (100, ))
+    first = None
+    for _ in range(1000):
+        optimizer.zero_grad()
+        loss = head.loss((x, ), samples(labels))['loss']
+        loss.backward()
+        optimizer.step()
+        first = loss.item() if first is None else first
+    assert ortho_error(head.subspaces.detach()) < 1e-5
+    assert loss.item() < 0.5 * first
+
+
+def test_ordinary_parameters_get_torch_sgd():
+    torch.manual_seed(0)
+    a, b = torch.nn.Linear(6, 3), torch.nn.Linear(6, 3)
+    b.load_state_dict(a.state_dict())
+    ours = RiemannianSGD(a.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True)
+    reference = torch.optim.SGD(b.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True)
+    x = torch.randn(8, 6)
+    for _ in range(5):
+        for model, opt in ((a, ours), (b, reference)):
+            opt.zero_grad()
+            model(x).pow(2).sum().backward()
+            opt.step()
+    assert all(torch.allclose(p, q, atol=1e-6) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def train_steps(model, optim_wrapper, data, steps):
+    x, labels = data
+    for _ in range(steps):
+        optim_wrapper.update_params(model.loss((x, ), samples(labels))['loss'])
+
+
+def test_resume_restores_the_optimizer_state_exactly():
+    cfg = dict(optimizer=dict(type='RiemannianSGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
+               clip_grad=dict(max_norm=1.0))
+    data = toy_problem()
+    head = build_head()
+    wrapper = build_optim_wrapper(head, cfg)
+    train_steps(head, wrapper, data, 5)
+    saved_model, saved_optim = copy.deepcopy(head.state_dict()), copy.deepcopy(wrapper.state_dict())
+    train_steps(head, wrapper, data, 3)
+
+    resumed = build_head()
+    resumed.load_state_dict(saved_model)
+    resumed_wrapper = build_optim_wrapper(resumed, cfg)
+    resumed_wrapper.load_state_dict(saved_optim)
+    state = resumed_wrapper.optimizer.state[resumed.subspaces]['momentum_buffer']
+    assert torch.equal(state, saved_optim['state'][0]['momentum_buffer'])
+    train_steps(resumed, resumed_wrapper, data, 3)
+    assert torch.equal(resumed.subspaces, head.subspaces)
+
+
+def test_subspaces_trained_off_the_manifold_are_refused():
+    head = build_head()
+    optimizer = torch.optim.SGD(head.parameters(), lr=5.0)
+    x, labels = toy_problem()
+    with pytest.raises(RuntimeError, match='RiemannianSGD'):
+        for _ in range(10):
+            optimizer.zero_grad()
+            head.loss((x, ), samples(labels))['loss'].backward()
+            optimizer.step()
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match='k=40 needs 0 < k <= d=16'):
+        build_head(subspace_dim=40)
+    with pytest.raises(ValueError, match='retraction'):
+        RiemannianSGD(build_head().parameters(), lr=0.1, retraction='cayley')
+    with pytest.raises(ValueError, match='set in_channels to 8'):
+        build_head()((torch.randn(2, 8), ))

@@ -1,0 +1,88 @@
+"""LM-Softmax, the sample-margin and zero-centroid regularisers, and the head that combines them."""
+import math
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+import mmebv.models  # noqa: F401
+from mmebv.models.losses import lm_softmax, sample_margin, zero_centroid
+
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def samples(labels):
+    return [DataSample().set_gt_label(int(label)) for label in labels]
+
+
+def test_losses_match_hand_computed_values():
+    logits = torch.tensor([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0]])
+    labels = torch.tensor([0, 2])
+    expected = [0.5 * math.log(math.exp(-1) + math.exp(-2)), 0.5 * math.log(math.exp(-1) + math.exp(2))]
+    assert torch.allclose(lm_softmax(logits, labels, scale=2.0), torch.tensor(expected))
+    cosines = torch.tensor([[0.5, 0.2, 0.7], [0.9, -0.1, 0.3]])
+    assert torch.allclose(sample_margin(cosines, torch.tensor([0, 0])), torch.tensor([0.2, -0.6]))
+    assert zero_centroid(torch.tensor([[1.0, 0.0], [0.0, 2.0]])).item() == pytest.approx(2.0)
+    assert zero_centroid(torch.tensor([[1.0, 0.0], [-3.0, 0.0]])).item() == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize('name', ['lm_softmax', 'sample_margin', 'zero_centroid'])
+def test_each_loss_decreases_on_a_toy_problem(name):
+    torch.manual_seed(0)
+    weight = torch.randn(4, 8, requires_grad=True)
+    x = torch.randn(32, 8)
+    labels = torch.arange(32) % 4
+
+    def value():
+        cos = torch.nn.functional.normalize(x, dim=1) @ torch.nn.functional.normalize(weight, dim=1).T
+        if name == 'lm_softmax':
+            return lm_softmax(16 * cos, labels, 16).mean()
+        if name == 'sample_margin':
+            return sample_margin(cos, labels).mean()
+        return zero_centroid(weight)
+
+    optimizer = torch.optim.SGD([weight], lr=0.5)
+    start = value().item()
+    for _ in range(50):
+        optimizer.zero_grad()
+        value().backward()
+        optimizer.step()
+    assert value().item() < start - 0.05
+
+
+def build_head(**kwargs):
+    return MODELS.build(dict(dict(type='LargestMarginClsHead', num_classes=5, in_channels=6), **kwargs))
+
+
+def test_head_returns_each_term_and_the_zero_centroid_reaches_the_total_loss():
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/largest_margin/smallconvnet_lmsoftmax-zc_1xb128-5e_fashion-mnist-lt100.py'))
+    model = MODELS.build(cfg.model)
+    images = torch.randn(8, 1, 28, 28)
+    losses = model.loss(images, samples(torch.arange(8) % 10))
+    assert set(losses) == {'loss', 'loss_sample_margin', 'loss_zero_centroid'}
+    total, _ = model.parse_losses(losses)
+    assert torch.allclose(total, sum(losses.values()))
+    weight = model.head.fc.weight
+    assert torch.allclose(losses['loss_zero_centroid'], zero_centroid(weight))
+    (grad, ) = torch.autograd.grad(total, weight, retain_graph=True)
+    (without, ) = torch.autograd.grad(losses['loss'] + losses['loss_sample_margin'], weight)
+    assert not torch.allclose(grad, without)  # the regulariser's gradient reaches the weights
+
+
+def test_logits_are_scaled_cosines():
+    head = build_head(scale=10.0)
+    logits = head((torch.randn(3, 6), ))
+    assert logits.shape == (3, 5) and logits.abs().max() <= 10 + 1e-4
+
+
+def test_soft_targets_and_inconsistent_scales_are_refused():
+    head = build_head()
+    soft = [DataSample().set_gt_score(torch.full((5, ), 0.2)) for _ in range(2)]
+    with pytest.raises(ValueError, match='hard labels'):
+        head.loss((torch.randn(2, 6), ), soft)
+    with pytest.raises(ValueError, match="differs from the head's scale"):
+        build_head(scale=30.0, loss=dict(type='LMSoftmaxLoss', scale=64.0))
