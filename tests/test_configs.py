@@ -14,6 +14,7 @@ HEAD_OF = {
     'gcr': {'GrassmannClsHead'},
     'lmsoftmax': {'LargestMarginClsHead'},
     'lmsoftmax-zc': {'LargestMarginClsHead'},
+    'dmlcrc': {'DMLCRCClsHead'},
 }
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -22,6 +22,7 @@ REGISTERED_BY = {
     'GrassmannClsHead': 'mmebv.models',
     'LargestMarginClsHead': 'mmebv.models',
     'LMSoftmaxLoss': 'mmebv.models',
+    'DMLCRCClsHead': 'mmebv.models',
 }
 # the entries of a config that the Runner builds from registries
 BUILT_KEYS = ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'default_hooks',

@@ -1,0 +1,88 @@
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmpretrain.models.heads import ClsHead
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+
+@MODELS.register_module()
+class DMLCRCClsHead(ClsHead):
+    """Collaborative-representation classifier under a learned Mahalanobis metric (DML-CRC).
+
+    Formulation (one batch of features x_b ∈ R^d, N classes with m learnable atoms each):
+
+    1. Metric: M = LᵀL with L ∈ R^{r×d}, so M is positive semi-definite by construction and
+       ||u||_M = ||L u||. Features and atoms are mapped by L and L2-normalised there:
+       x̃ = Lx / ||Lx||, Ã = [L a_1 / ||L a_1||, ...] ∈ R^{r×Nm}.
+    2. Collaborative coding over all classes' atoms at once (ridge regression):
+       α = argmin ||x̃ - Ãα||² + λ||α||² = (ÃᵀÃ + λI)⁻¹ Ãᵀx̃, computed with a Cholesky
+       factorisation and a triangular solve (never an explicit inverse); λ > 0 keeps the system
+       positive definite, so the solve is stable even when atoms are collinear.
+    3. Class residual r_c = ||x̃ - Ã_c α_c||² (the metric distance of x to the part of its
+       reconstruction made of class c's atoms); logits = -scale · r_c, so the class that best
+       reconstructs the feature wins.
+    4. Loss: ``loss_crc`` = cross-entropy on those logits (it trains L, the atoms and the
+       backbone end to end through the solve), plus ``loss_ce`` = ``ce_weight`` × cross-entropy of
+       a linear classifier on x — the collaborative loss. Prediction uses the residuals only.
+
+    Why this form: learnable class atoms (rather than the training set, as in classic CRC) keep
+    the coding cost fixed (an Nm × Nm solve per batch) and make the head an ordinary module that
+    trains and checkpoints like any other; normalising in the metric space keeps the residuals in
+    [0, 1], so one ``scale`` works across feature sizes.
+
+    Args:
+        num_classes (int): number of classes N.
+        in_channels (int): feature size d.
+        metric_dim (int, optional): r, rows of L. Defaults to d (a full-rank metric).
+        atoms_per_class (int): m. Defaults to 4.
+        ridge (float): λ of the ridge coding. Defaults to 0.1.
+        scale (float): logits = -scale · residual. Defaults to 16.
+        ce_weight (float): weight of the linear cross-entropy term; 0 leaves it out.
+            Defaults to 1.0.
+        seed (int): seed of the atoms' initialisation. Defaults to 0.
+
+    Example:
+        >>> head = dict(type='DMLCRCClsHead', num_classes=200, in_channels=2048, metric_dim=512)
+    """
+
+    def __init__(self, num_classes: int, in_channels: int, metric_dim: Optional[int] = None,
+                 atoms_per_class: int = 4, ridge: float = 0.1, scale: float = 16.0, ce_weight: float = 1.0,
+                 seed: int = 0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if ridge <= 0:
+            raise ValueError(f'ridge must be > 0 for a well-posed coding, got {ridge}')
+        metric_dim = metric_dim or in_channels
+        self.num_classes, self.in_channels, self.atoms_per_class = num_classes, in_channels, atoms_per_class
+        self.ridge, self.scale, self.ce_weight = ridge, float(scale), ce_weight
+        generator = torch.Generator().manual_seed(seed)
+        self.atoms = nn.Parameter(torch.randn(num_classes * atoms_per_class, in_channels, generator=generator))
+        self.metric = nn.Parameter(torch.eye(metric_dim, in_channels))  # L; starts as the Euclidean metric
+        self.fc = nn.Linear(in_channels, num_classes) if ce_weight else None
+
+    def residuals(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+        """(B, d) features -> (B, N) class residuals in the learned metric."""
+        x = self.pre_logits(feats)
+        if x.shape[-1] != self.in_channels:
+            raise ValueError(f'DMLCRCClsHead expects features of size {self.in_channels}, got shape '
+                             f'{tuple(x.shape)}: set in_channels to {x.shape[-1]}')
+        x = F.normalize(x @ self.metric.T, dim=-1)  # (B, r)
+        atoms = F.normalize(self.atoms @ self.metric.T, dim=-1)  # (Nm, r)
+        gram = atoms @ atoms.T + self.ridge * torch.eye(atoms.shape[0], dtype=x.dtype, device=x.device)
+        codes = torch.cholesky_solve(atoms @ x.T, torch.linalg.cholesky(gram))  # (Nm, B)
+        m = self.atoms_per_class
+        parts = torch.einsum('cmr,cmb->bcr', atoms.view(self.num_classes, m, -1), codes.view(self.num_classes, m, -1))
+        return (x[:, None, :] - parts).pow(2).sum(-1)
+
+    def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+        """(B, d) features -> (B, N) logits, -scale · residual."""
+        return -self.scale * self.residuals(feats)
+
+    def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample], **kwargs) -> dict:
+        losses = {'loss_crc': self._get_loss(self(feats), data_samples, **kwargs)['loss']}
+        if self.fc is not None:
+            linear = self.fc(self.pre_logits(feats))
+            losses['loss_ce'] = self.ce_weight * self._get_loss(linear, data_samples, **kwargs)['loss']
+        return losses
