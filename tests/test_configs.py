@@ -15,6 +15,7 @@ HEAD_OF = {
     'lmsoftmax': {'LargestMarginClsHead'},
     'lmsoftmax-zc': {'LargestMarginClsHead'},
     'dmlcrc': {'DMLCRCClsHead'},
+    'arcface': {'ArcFaceClsHead'},
 }
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

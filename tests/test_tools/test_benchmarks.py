@@ -1,0 +1,31 @@
+"""Tiny runs of the benchmark scripts, so they cannot rot (they measure; these only check they run)."""
+import os.path as osp
+import subprocess
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def run(args):
+    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def test_benchmark_heads_prints_every_head():
+    out = run(['tools/analysis_tools/benchmark_heads.py', '--classes', '50,200', '--batch', '8',
+               '--in-channels', '100', '--steps', '1'])
+    rows = [line for line in out.splitlines() if line.startswith('| 50') or line.startswith('| 200')]
+    heads = [row.split('|')[2].strip() for row in rows]
+    assert heads == ['FC', 'EBV d=512', 'EBV d=1024', 'EBV d=50', 'EBV d=100, no projection', 'GCR k=8',
+                     'FC', 'EBV d=512', 'EBV d=1024', 'GCR k=8']
+    assert all(row.split('|')[4].strip() == '1.00' for row in rows if '| FC |' in row)
+
+
+def test_benchmark_accuracy_runs_and_prints_its_table():
+    # every head's config trains through tools/train.py in test_train_demo.py; two suffice here
+    out = run(['tools/analysis_tools/benchmark_accuracy.py', '--seeds', '0,1', '--epochs', '2',
+               '--train-samples', '256', '--test-samples', '500', '--heads', 'fc,gcr'])
+    rows = [line.split('|') for line in out.splitlines() if line.startswith('| ') and '---' not in line][1:]
+    assert [row[1].strip() for row in rows] == ['fc', 'gcr']
+    assert all(0 <= float(row[3].split('±')[0]) <= 100 for row in rows)
