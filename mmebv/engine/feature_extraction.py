@@ -25,6 +25,8 @@ def class_representation(head: torch.nn.Module) -> Optional[torch.Tensor]:
         return head.classifier.basis.detach()  # EBV
     if hasattr(head, 'subspaces'):
         return head.subspaces.detach()  # GCR
+    if hasattr(head, 'atoms'):
+        return None  # DML-CRC: classes are sets of atoms under a learned metric, not one direction
     fc = getattr(head, 'fc', None)
     if isinstance(fc, torch.nn.Linear) and fc.out_features == getattr(head, 'num_classes', None):
         return fc.weight.detach()  # FC, largest-margin
