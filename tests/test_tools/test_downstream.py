@@ -86,6 +86,6 @@ def test_two_cpu_processes_with_dist_train_sh(data_dir):
     env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
     log = run(['bash', osp.join(ROOT, 'tools/dist_train.sh'), osp.join(ROOT, config), '2', '--work-dir',
                osp.join(data_dir, 'work_dirs', 'dist'), '--cfg-options', *SEG_SHORT,
-               'train_dataloader.batch_size=1'], cwd=data_dir, env=env)
+               ], cwd=data_dir, env=env)
     assert 'SyncBN does not run on CPU processes' in log
     assert 'Iter(train) [2/2]' in log and re.search(r'mIoU: \d+\.\d+', log)

@@ -59,7 +59,7 @@ def ebv_resnet50(tmp_path_factory):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize('config', DOWNSTREAM, ids=lambda p: osp.basename(p).split('_')[1])
+@pytest.mark.parametrize('config', DOWNSTREAM, ids=lambda p: osp.splitext(osp.basename(p))[0])
 def test_classification_backbone_loads_into_downstream_backbones(ebv_resnet50, config):
     path, state = ebv_resnet50
     backbone_state = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}

@@ -84,3 +84,43 @@ def test_two_cpu_processes_with_dist_train_sh(tmp_path):
     assert 'Epoch(train) [1][4/4]' in log and 'accuracy/top1' in log  # 512 images per process
     state = torch.load(osp.join(str(tmp_path), 'epoch_1.pth'), map_location='cpu', weights_only=True)
     assert torch.equal(state['state_dict']['head.classifier.basis'], generate_ebv(10, 128, seed=0))
+
+
+def test_geometry_and_linear_probe_tools_on_the_demo_checkpoint(trained, tmp_path):
+    work_dir, _ = trained
+    checkpoint = osp.join(work_dir, 'epoch_1.pth')
+    out = run(['tools/analysis_tools/analyze_geometry.py', CONFIG, checkpoint, '--max-samples', '500',
+               '--out-dir', str(tmp_path)])
+    assert re.search(r'\| min_angle +\| 90\.0000 \|', out)  # 10 orthonormal EBVs in 128 dims
+    assert re.search(r'\| samples +\| 500 \|', out) and '| nc1 ' in out
+    assert osp.isfile(tmp_path / 'geometry.png')
+    probe = 'configs/largest_margin/smallconvnet_fc_1xb128-5e_fashion-mnist-lt100.py'  # long-tailed train set
+    out = run(['tools/analysis_tools/linear_probe.py', CONFIG, checkpoint, '--probe-config', probe,
+               '--train-samples', '1000', '--test-samples', '500'])
+    row = next(line for line in out.splitlines() if line.startswith('| smallconvnet_ebv'))
+    top1 = float(row.split('|')[-2])
+    assert 40 < top1 <= 100  # the frozen demo backbone separates Fashion-MNIST well above chance
+
+
+def test_cka_tool_gives_ones_on_the_diagonal_for_a_network_with_itself(trained, tmp_path):
+    work_dir, _ = trained
+    checkpoint = osp.join(work_dir, 'epoch_1.pth')
+    out = run(['tools/analysis_tools/cka.py', CONFIG, checkpoint, CONFIG, checkpoint, '--max-samples', '300',
+               '--debiased', '--out', str(tmp_path / 'cka.png')])
+    rows = [line.split('|')[2:-1] for line in out.splitlines() if line.startswith('| ') and '---' not in line][1:]
+    assert len(rows) >= 4  # activations and pools of the three stages, and the head input
+    assert all(float(row[i]) == pytest.approx(1.0, abs=1e-6) for i, row in enumerate(rows))
+    assert osp.isfile(tmp_path / 'cka.png')
+
+
+@pytest.mark.parametrize('config', [
+    'configs/gcr/smallconvnet_gcr_1xb128-5e_fashion-mnist.py',
+    'configs/largest_margin/smallconvnet_lmsoftmax_1xb128-5e_fashion-mnist.py',
+    'configs/largest_margin/smallconvnet_lmsoftmax-zc_1xb128-5e_fashion-mnist-lt100.py',
+    'configs/dml_crc/smallconvnet_dmlcrc_1xb128-5e_fashion-mnist.py',
+    'configs/arcface/smallconvnet_arcface_1xb128-5e_fashion-mnist.py',
+], ids=lambda p: osp.basename(p).split('_')[1])
+def test_every_demo_head_trains_through_train_py(config, tmp_path):
+    log = run(['tools/train.py', config, '--work-dir', str(tmp_path), '--cfg-options', *SHORT,
+               'train_cfg.max_epochs=1'])
+    assert top1(log) > 20.0  # 30 iterations; 10 classes, chance is 10%
