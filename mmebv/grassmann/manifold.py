@@ -35,10 +35,15 @@ def geodesic_step(S: torch.Tensor, H: torch.Tensor) -> torch.Tensor:
     """Follow the geodesic from S with tangent H (..., d, k) for unit time.
 
     With the thin SVD H = U Σ Vᵀ: S(1) = S V cos(Σ) Vᵀ + U sin(Σ) Vᵀ (Edelman, Arias & Smith 1998).
+    U sin(Σ) = H V sinc(Σ), so only the small k x k eigenproblem HᵀH = V Σ² Vᵀ is solved: no SVD
+    of the tall (d, k) matrix, and no division by a vanishing singular value.
     """
-    U, sigma, Vh = torch.linalg.svd(H, full_matrices=False)
-    V = Vh.transpose(-2, -1)
-    return (S @ V) * torch.cos(sigma).unsqueeze(-2) @ Vh + U * torch.sin(sigma).unsqueeze(-2) @ Vh
+    eigvals, V = torch.linalg.eigh(H.transpose(-2, -1) @ H)
+    sigma = eigvals.clamp_min(0).sqrt()
+    Vh = V.transpose(-2, -1)
+    cos_part = (S @ V) * torch.cos(sigma).unsqueeze(-2)
+    sin_part = (H @ V) * torch.sinc(sigma / torch.pi).unsqueeze(-2)  # torch.sinc(x) = sin(pi x) / (pi x)
+    return (cos_part + sin_part) @ Vh
 
 
 def retract(S: torch.Tensor, H: torch.Tensor, method: str = 'geodesic') -> torch.Tensor:

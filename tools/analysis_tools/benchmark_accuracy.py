@@ -1,6 +1,6 @@
 """Accuracy at equal budget on real Fashion-MNIST: every head, the same backbone and schedule.
 
-    python tools/analysis_tools/benchmark_accuracy.py [--seeds 0,1,2] [--epochs 2] [--train-samples 30000]
+    python tools/analysis_tools/benchmark_accuracy.py [--seeds 0,1,2] [--epochs 2] [--train-samples 20000]
         [--heads fc,ebv,gcr,lmsoftmax,dmlcrc,arcface]
 
 Each run goes through tools/train.py with the head's demo config (SmallConvNet, SGD with warm-up and
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument('--heads', default=','.join(HEADS))
     parser.add_argument('--seeds', default='0,1,2')
     parser.add_argument('--epochs', type=int, default=2, help='>= 2: one warm-up epoch, then cosine decay')
-    parser.add_argument('--train-samples', type=int, default=30000, help='first N training images')
+    parser.add_argument('--train-samples', type=int, default=20000, help='first N training images')
     parser.add_argument('--test-samples', type=int, default=0, help='first N test images; 0: all 10,000')
     args = parser.parse_args()
     if args.epochs < 2:
