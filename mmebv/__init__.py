@@ -4,12 +4,18 @@ Importing ``mmebv`` registers nothing and imports no OpenMMLab package; it only 
 installed stack is outside the tested one. Registration is by import, from the configs'
 ``custom_imports``:
 
-- ``mmebv.models``: ``EBVClsHead`` and ``SmallConvNet`` into mmpretrain's ``MODELS``;
+- ``mmebv.models``: ``EBVClsHead``, ``GrassmannClsHead``, ``LargestMarginClsHead``,
+  ``DMLCRCClsHead``, ``LMSoftmaxLoss`` and ``SmallConvNet`` into mmpretrain's ``MODELS``;
+- ``mmebv.models.det``: ``EBVLinear`` and ``EBVFCNMaskHead`` into mmdet's ``MODELS`` (needs
+  ``mmcv.ops``);
+- ``mmebv.models.seg``: ``EBVUPerHead``, ``EBVFCNHead`` and ``EBVFPNHead`` into mmseg's ``MODELS``
+  (needs ``mmcv.ops``);
 - ``mmebv.datasets``: ``LocalFashionMNIST`` into mmpretrain's ``DATASETS``;
-- ``mmebv.engine``: ``ProgressBarHook`` into mmengine's ``HOOKS``, and safe loading of mmengine
-  checkpoints.
+- ``mmebv.engine``: ``ProgressBarHook`` and ``EpochSeedHook`` into mmengine's ``HOOKS``,
+  ``RiemannianSGD`` into its ``OPTIMIZERS``, and safe loading of mmengine checkpoints.
 
-``mmebv.ebv`` (basis generation, coherence, basis files) is pure torch.
+``mmebv.ebv`` (basis generation, coherence, basis files), ``mmebv.grassmann`` and
+``mmebv.analysis`` are pure torch.
 """
 import importlib.metadata as _metadata
 import warnings

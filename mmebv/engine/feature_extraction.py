@@ -12,7 +12,10 @@ def load_classifier(config: str, checkpoint: Optional[str] = None) -> torch.nn.M
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     from mmpretrain.registry import MODELS
-    model = MODELS.build(cfg.model)
+    model_cfg = cfg.model.copy()
+    if cfg.get('data_preprocessor') is not None:  # mmpretrain configs keep it beside the model
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model = MODELS.build(model_cfg)
     if checkpoint:
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     model.cfg = cfg

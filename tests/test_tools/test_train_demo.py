@@ -93,6 +93,8 @@ def test_geometry_and_linear_probe_tools_on_the_demo_checkpoint(trained, tmp_pat
                '--out-dir', str(tmp_path)])
     assert re.search(r'\| min_angle +\| 90\.0000 \|', out)  # 10 orthonormal EBVs in 128 dims
     assert re.search(r'\| samples +\| 500 \|', out) and '| nc1 ' in out
+    wrong = float(re.search(r'\| negative_fraction +\| ([\d.]+) \|', out).group(1))
+    assert wrong < 0.6  # the demo checkpoint classifies most test images right: margins mostly positive
     assert osp.isfile(tmp_path / 'geometry.png')
     probe = 'configs/largest_margin/smallconvnet_fc_1xb128-5e_fashion-mnist-lt100.py'  # long-tailed train set
     out = run(['tools/analysis_tools/linear_probe.py', CONFIG, checkpoint, '--probe-config', probe,
