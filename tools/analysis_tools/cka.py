@@ -17,11 +17,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 from mmengine.config import Config  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 import mmebv.engine  # noqa: E402,F401  (safe loading)
 from mmebv.analysis import cka_matrix  # noqa: E402
-from mmebv.engine.feature_extraction import load_classifier  # noqa: E402
+from mmebv.engine.feature_extraction import collect, load_classifier  # noqa: E402
 
 SKIPPED = (nn.modules.conv._ConvNd, nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm, nn.Linear)
 
@@ -36,24 +35,20 @@ def probe_layers(backbone: nn.Module) -> list:
     return layers
 
 
-@torch.no_grad()
 def activations(model: nn.Module, dataloader_cfg: dict, max_samples: int):
+    """Names and (n, ...) outputs of the probed layers, then the head's input, on the first examples."""
     layers = probe_layers(model.backbone)
     outputs = {name: [] for name, _ in layers}
     handles = [module.register_forward_hook(lambda _m, _i, out, name=name: outputs[name].append(out.flatten(1)))
                for name, module in layers]
-    head_inputs, seen = [], 0
-    for data in Runner.build_dataloader(dataloader_cfg):
-        data = model.data_preprocessor(data, False)
-        head_inputs.append(model.head.pre_logits(model.extract_feat(data['inputs'])))
-        seen += len(head_inputs[-1])
-        if seen >= max_samples:
-            break
-    for handle in handles:
-        handle.remove()
-    names = [name for name, _ in layers if outputs[name]] + ['head input']
-    values = [torch.cat(outputs[name])[:max_samples] for name in names[:-1]] + [torch.cat(head_inputs)[:max_samples]]
-    return names, values
+    try:
+        head_input = collect(model, dataloader_cfg, max_samples)['features']
+    finally:
+        for handle in handles:
+            handle.remove()
+    names = [name for name, _ in layers if outputs[name]]
+    values = [torch.cat(outputs[name])[:max_samples] for name in names]
+    return names + ['head input'], values + [head_input]
 
 
 def main() -> None:
