@@ -3,22 +3,25 @@ import glob
 import os.path as osp
 
 import pytest
+from helpers import ROOT
 from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 
 # the name part of each kind of config -> the mmebv classifier modules such a config holds (an FC
-# twin holds none of them)
+# twin holds none of them) and, for fixed classifiers, the basis type they hold
 HEAD_OF = {
-    'ebv': {'EBVClassifier', 'EBVLinear'},
-    'fc': set(),
-    'gcr': {'GrassmannClsHead'},
-    'lmsoftmax': {'LargestMarginClsHead'},
-    'lmsoftmax-zc': {'LargestMarginClsHead'},
-    'dmlcrc': {'DMLCRCClsHead'},
-    'arcface': {'ArcFaceClsHead'},
+    'ebv': ({'FixedClassifier', 'EBVLinear'}, 'EBV'),
+    'etf': ({'FixedClassifier'}, 'SimplexETF'),
+    'hadamard': ({'FixedClassifier'}, 'Hadamard'),
+    'maxsep': ({'FixedClassifier'}, 'MaxSeparation'),
+    'fc': (set(), None),
+    'gcr': ({'GrassmannClsHead'}, None),
+    'lmsoftmax': ({'LargestMarginClsHead'}, None),
+    'lmsoftmax-zc': ({'LargestMarginClsHead'}, None),
+    'dmlcrc': ({'DMLCRCClsHead'}, None),
+    'arcface': ({'ArcFaceClsHead'}, None),
 }
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
                  if '_base_' not in p)
 
@@ -40,9 +43,12 @@ def test_config_builds_its_model(path):
     model = build_model(cfg)
     assert sum(p.numel() for p in model.parameters()) > 0
     heads = {type(m).__name__ for m in model.modules()}
+    bases = {m.basis_meta['type'] for m in model.modules() if hasattr(m, 'basis_meta')}
     name_parts = set(osp.basename(path).split('_'))  # one '_<head>_' part names the classifier
     named = [tag for tag in HEAD_OF if tag in name_parts]
     assert len(named) == 1, f'name the classifier with one of {sorted(HEAD_OF)}'
-    assert not HEAD_OF[named[0]] or HEAD_OF[named[0]] & heads, f'{named[0]} config without {HEAD_OF[named[0]]}'
-    others = set().union(*HEAD_OF.values()) - HEAD_OF[named[0]]
+    modules, basis = HEAD_OF[named[0]]
+    assert not modules or modules & heads, f'{named[0]} config without {modules}'
+    others = set().union(*(m for m, _ in HEAD_OF.values())) - modules
     assert not others & heads, f'{named[0]} config with {others & heads}'
+    assert bases == ({basis} if basis else set()), f'{named[0]} config with bases {bases}'

@@ -5,7 +5,7 @@ import torch
 from mmengine.config import Config
 
 from mmebv.engine.launch import _replace_sync_bn, add_common_args
-from mmebv.utils import allow_mmengine_checkpoint_types
+from mmebv.engine.safe_loading import allow_mmengine_checkpoint_types
 
 
 @pytest.mark.parametrize('flag', ['--local_rank', '--local-rank'])

@@ -1,6 +1,6 @@
 _base_ = 'mmpretrain::_base_/default_runtime.py'
 
-custom_imports = dict(imports=['mmebv.models', 'mmebv.datasets', 'mmebv.engine'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmebv.cls', 'mmebv.engine'], allow_failed_imports=False)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='auto'))

@@ -3,7 +3,7 @@
 # and Pets; none of them is on the machines mmebv is tested on, so this config only builds in CI.
 _base_ = 'mmpretrain::resnet/resnet50_8xb8_cub.py'
 
-custom_imports = dict(imports=['mmebv.models', 'mmebv.engine'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmebv.cls', 'mmebv.engine'], allow_failed_imports=False)
 model = dict(
     head=dict(
         _delete_=True,

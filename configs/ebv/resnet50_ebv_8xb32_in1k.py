@@ -8,8 +8,9 @@ model = dict(
         type='EBVClsHead',
         num_classes=1000,
         in_channels=2048,  # ResNet-50's last stage after global average pooling
-        embed_dim=1000,  # d = N, the paper's ImageNet setting
-        temperature=0.07,  # the paper's
-        basis_seed=0,
+        classifier=dict(
+            embed_dim=1000,  # d = N, the paper's ImageNet setting
+            temperature=0.07,  # the paper's
+            basis=dict(type='EBV', seed=0)),
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, 5)))

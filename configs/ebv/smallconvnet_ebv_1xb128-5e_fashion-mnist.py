@@ -7,7 +7,8 @@ model = dict(
         type='EBVClsHead',
         num_classes=10,
         in_channels=128,  # = backbone widths[-1]
-        embed_dim=128,  # d > N: with d = N = 10 this CNN trained unstably (shared/FINDINGS.md)
-        temperature=0.07,  # the paper's
-        basis_seed=0,
+        classifier=dict(
+            embed_dim=128,  # d > N: with d = N = 10 this CNN trained unstably (shared/FINDINGS.md)
+            temperature=0.07,  # the EBV paper's
+            basis=dict(type='EBV', seed=0)),
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))

@@ -88,7 +88,7 @@ def generate_ebv(num_classes: int,
         if method not in ('auto', 'orthonormal'):
             raise ValueError(f'method={method!r} is for N > d; N={num_classes} <= d={dim} gets an exact '
                              f'orthonormal basis from method="orthonormal" (or "auto")')
-        return _orthonormal(num_classes, dim, seed)
+        return orthonormal_rows(num_classes, dim, seed)
     if method == 'orthonormal':
         raise ValueError(
             f'method="orthonormal" cannot place {num_classes} orthogonal vectors in {dim} dims: '
@@ -134,7 +134,7 @@ def structured_start(family: Family, num_classes: int, dim: int, seed: int, tilt
         vectors = torch.cat([vectors * (1 - tilt**2)**0.5, pad], dim=1)
     if taken < num_classes:
         vectors = torch.cat([vectors, F.normalize(_gaussian(num_classes - taken, dim, seed + 1), dim=1)])
-    rotation = _orthonormal(dim, dim, seed + 2).double()
+    rotation = orthonormal_rows(dim, dim, seed + 2).double()
     return vectors @ rotation
 
 
@@ -143,7 +143,8 @@ def _gaussian(rows: int, cols: int, seed: int) -> torch.Tensor:
     return torch.randn(rows, cols, generator=generator, dtype=torch.float64)
 
 
-def _orthonormal(num_classes: int, dim: int, seed: int) -> torch.Tensor:
+def orthonormal_rows(num_classes: int, dim: int, seed: int) -> torch.Tensor:
+    """``num_classes`` <= ``dim`` orthonormal rows from ``seed``: (N, d) float32."""
     q, r = torch.linalg.qr(_gaussian(dim, num_classes, seed))  # q: (d, N), orthonormal columns
     q = q * torch.sign(torch.diagonal(r)).where(torch.diagonal(r) != 0, torch.ones(1, dtype=r.dtype))
     return q.T.contiguous().float()

@@ -1,16 +1,19 @@
-"""Importing this registers, in mmengine's root registries:
+"""mmebv on mmengine (training loop). Importing this registers, in mmengine's root registries:
 
 - ``HOOKS``: ``ProgressBarHook``, ``EpochSeedHook``;
 - ``OPTIMIZERS``: ``RiemannianSGD`` (Grassmann parameters on their manifold, the rest plain SGD);
 
 and allow-lists the types of mmengine's own checkpoints for torch's safe loading (see
-:mod:`mmebv.utils.safe_loading`).
+:mod:`mmebv.engine.safe_loading`). It imports mmengine only: never mmpretrain, mmdet or mmseg.
 """
-from mmebv.utils import allow_mmengine_checkpoint_types
+from mmebv.stack import check_supported
 
-from .hooks import EpochSeedHook, ProgressBarHook
-from .optimizers import RiemannianSGD
+check_supported('torch', 'mmengine')
+
+from .hooks import EpochSeedHook, ProgressBarHook  # noqa: E402
+from .optimizers import RiemannianSGD  # noqa: E402
+from .safe_loading import allow_mmengine_checkpoint_types  # noqa: E402
 
 allow_mmengine_checkpoint_types()
 
-__all__ = ['EpochSeedHook', 'ProgressBarHook', 'RiemannianSGD']
+__all__ = ['EpochSeedHook', 'ProgressBarHook', 'RiemannianSGD', 'allow_mmengine_checkpoint_types']

@@ -1,12 +1,13 @@
-"""Importing this registers into mmpretrain's ``MODELS``: ``EBVClsHead``, ``GrassmannClsHead``,
-``LargestMarginClsHead``, ``DMLCRCClsHead``, ``LMSoftmaxLoss``, ``SmallConvNet``.
+"""Deprecated: ``mmebv.models`` is now :mod:`mmebv.cls` (and ``mmebv.models.det`` / ``.seg`` are
+:mod:`mmebv.det` / :mod:`mmebv.seg`). Importing this still registers everything ``mmebv.cls`` does,
+so configs written for mmebv 0.1 keep working; it warns once."""
+import warnings
 
-Needs mmpretrain only (no compiled mmcv ops).
-"""
-from .backbones import SmallConvNet
-from .heads import DMLCRCClsHead, EBVClsHead, GrassmannClsHead, LargestMarginClsHead
-from .layers import EBVClassifier
-from .losses import LMSoftmaxLoss
+from mmebv.classifiers import EBVClassifier  # noqa: F401
+from mmebv.cls import *  # noqa: F401,F403
+from mmebv.cls import __all__ as _cls_all
 
-__all__ = ['DMLCRCClsHead', 'EBVClsHead', 'GrassmannClsHead', 'LargestMarginClsHead', 'LMSoftmaxLoss', 'SmallConvNet',
-           'EBVClassifier']
+warnings.warn("custom_imports 'mmebv.models' is deprecated: import 'mmebv.cls' (mmpretrain), 'mmebv.det' "
+              "(mmdet) or 'mmebv.seg' (mmseg) instead", FutureWarning, stacklevel=2)
+
+__all__ = list(_cls_all) + ['EBVClassifier']

@@ -1,4 +1,4 @@
+"""Small helpers with no OpenMMLab import: timing and memory, publishing checkpoints, import checks."""
 from .profiling import Measure
-from .safe_loading import allow_mmengine_checkpoint_types, mmengine_checkpoint_types
 
-__all__ = ['allow_mmengine_checkpoint_types', 'mmengine_checkpoint_types', 'Measure']
+__all__ = ['Measure']

@@ -14,5 +14,5 @@ def require_mmcv_ops(task: str) -> None:
             f'mmebv\'s {task} modules need mmcv with compiled ops (mmcv.ops), which failed to import '
             f'({type(error).__name__}: {error}). mmcv-lite or an mmcv built without ops is not '
             f'enough: run `bash tools/install.sh` (builds mmcv 2.1.0 with CPU ops), or on a GPU '
-            f'machine `mim install "mmcv>=2.0.0rc4,<2.2.0"`. Image classification (mmebv.models) '
+            f'machine `mim install "mmcv>=2.0.0rc4,<2.2.0"`. Image classification (mmebv.cls) '
             f'works without them.') from error

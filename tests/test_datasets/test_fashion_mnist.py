@@ -2,11 +2,10 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from helpers import ROOT
 
-import mmebv.datasets  # noqa: F401
-from mmebv.datasets import LocalFashionMNIST
+from mmebv.cls import LocalFashionMNIST
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATA = osp.join(ROOT, 'data', 'fashion_mnist')
 
 

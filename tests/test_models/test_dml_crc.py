@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-import mmebv.models  # noqa: F401
+import mmebv.cls  # noqa: F401
 
 
 def build_head(**kwargs):
@@ -30,12 +30,10 @@ def test_residuals_match_a_direct_ridge_solution():
     assert torch.allclose(head((x, )), -16 * head.residuals((x, )))
 
 
-def test_metric_is_psd_and_collinear_atoms_stay_finite():
+def test_collinear_atoms_stay_finite():
     head = build_head()
     with torch.no_grad():
         head.atoms[1] = head.atoms[0]  # collinear atoms: the ridge keeps the solve well posed
-    M = head.metric.T @ head.metric
-    assert torch.linalg.eigvalsh(M).min() > -1e-6
     assert torch.isfinite(head((torch.randn(4, 5), ))).all()
 
 

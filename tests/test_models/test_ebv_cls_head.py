@@ -4,14 +4,15 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-import mmebv.models  # noqa: F401
+import mmebv.cls  # noqa: F401
+from mmebv.classifiers import EBVClassifier
 from mmebv.ebv import generate_ebv, save_basis
-from mmebv.models import EBVClassifier
 
 
-def build_head(**kwargs):
-    cfg = dict(type='EBVClsHead', num_classes=5, in_channels=12, embed_dim=16)
-    cfg.update(kwargs)
+def build_head(num_classes=5, in_channels=12, loss=None, init_cfg=None, **classifier):
+    cfg = dict(type='EBVClsHead', num_classes=num_classes, in_channels=in_channels,
+               classifier=dict(dict(embed_dim=16), **classifier))
+    cfg.update({k: v for k, v in dict(loss=loss, init_cfg=init_cfg).items() if v is not None})
     return MODELS.build(cfg)
 
 
@@ -69,7 +70,7 @@ def test_predict_returns_nearest_basis_vector():
 
 
 def test_basis_untouched_by_init_weights_and_optimizer():
-    head = build_head(init_cfg=[dict(type='Constant', layer=['Linear', 'EBVClassifier'], val=0.5),
+    head = build_head(init_cfg=[dict(type='Constant', layer=['Linear', 'FixedClassifier'], val=0.5),
                                 dict(type='Normal', layer='Linear', std=0.01)])
     before = head.classifier.basis.clone()
     head.init_weights()
@@ -84,12 +85,12 @@ def test_basis_untouched_by_init_weights_and_optimizer():
 
 
 def test_checkpoint_round_trip_restores_the_basis(tmp_path):
-    head = build_head(basis_seed=1)
+    head = build_head(basis=dict(seed=1))
     path = tmp_path / 'head.pth'
     torch.save(head.state_dict(), path)
     with pytest.raises(ValueError, match='is not the one this config builds'):
-        build_head(basis_seed=2).load_state_dict(torch.load(path, weights_only=True))
-    other = build_head(basis_seed=2, adopt_checkpoint_basis=True)
+        build_head(basis=dict(seed=2)).load_state_dict(torch.load(path, weights_only=True))
+    other = build_head(basis=dict(seed=2), adopt_checkpoint_basis=True)
     assert not torch.equal(other.classifier.basis, head.classifier.basis)
     other.load_state_dict(torch.load(path, weights_only=True))
     assert torch.equal(other.classifier.basis, head.classifier.basis)
@@ -101,10 +102,10 @@ def test_basis_from_a_file(tmp_path):
     path = str(tmp_path / 'ebv.pth')
     basis = generate_ebv(5, 16, seed=9)
     save_basis(path, basis, seed=9)
-    head = build_head(basis_file=path)
+    head = build_head(basis=dict(type='EBV', file=path))
     assert torch.equal(head.classifier.basis, basis)
     with pytest.raises(ValueError, match='num_classes=5, but 6'):
-        build_head(basis_file=path, num_classes=6)
+        build_head(basis=dict(file=path), num_classes=6)
 
 
 def test_bad_input_is_named():

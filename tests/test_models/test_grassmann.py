@@ -8,8 +8,8 @@ from mmengine.optim import build_optim_wrapper
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+import mmebv.cls  # noqa: F401
 import mmebv.engine  # noqa: F401
-import mmebv.models  # noqa: F401
 from mmebv.engine import RiemannianSGD
 from mmebv.grassmann import project_tangent, random_subspaces, retract, subspace_angles
 
@@ -43,7 +43,7 @@ def test_logit_is_scaled_norm_of_the_projection():
     head = build_head(scale=10.0)
     x = torch.randn(5, 16)
     logits = head((x, ))
-    S = head.subspaces.detach()
+    S = head.subspaces.detach().clone()
     expected = 10 * torch.stack([(F.normalize(x, dim=1) @ S[i]).norm(dim=1) for i in range(4)], dim=1)
     assert torch.allclose(logits, expected, atol=1e-5)
     assert logits.max() <= 10 + 1e-4 and logits.min() >= 0

@@ -4,15 +4,13 @@ import os.path as osp
 
 import pytest
 import torch
+from helpers import ROOT
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-import mmebv.models  # noqa: F401
-from mmebv.models.losses import lm_softmax, sample_margin, zero_centroid
-
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+import mmebv.cls  # noqa: F401
+from mmebv.losses import lm_softmax, sample_margin, zero_centroid
 
 
 def samples(labels):
@@ -59,7 +57,8 @@ def build_head(**kwargs):
 
 
 def test_head_returns_each_term_and_the_zero_centroid_reaches_the_total_loss():
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/largest_margin/smallconvnet_lmsoftmax-zc_1xb128-5e_fashion-mnist-lt100.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/largest_margin/smallconvnet_lmsoftmax-zc_1xb128-5e_fashion-mnist-lt100.py'))
     model = MODELS.build(cfg.model)
     images = torch.randn(8, 1, 28, 28)
     losses = model.loss(images, samples(torch.arange(8) % 10))

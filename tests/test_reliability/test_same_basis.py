@@ -8,12 +8,11 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from helpers import ROOT
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 from mmengine.runner import Runner
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _free_port() -> int:
@@ -26,13 +25,15 @@ def _worker(rank: int, port: int, out: str) -> None:
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     torch.set_num_threads(1)
     dist.init_process_group('gloo', rank=rank, world_size=2)
-    import mmebv.models  # noqa: F401
-    from mmebv.ebv import generate_ebv
     from mmpretrain.registry import MODELS
+
+    import mmebv.cls  # noqa: F401
+    from mmebv.ebv import generate_ebv
     # N > d: the basis comes out of the optimiser, the path most exposed to numerical drift
     generated = generate_ebv(300, 64, seed=0)
     # a process configured with another seed still ends up with rank 0's basis
-    head = MODELS.build(dict(type='EBVClsHead', num_classes=300, in_channels=16, embed_dim=64, basis_seed=rank))
+    head = MODELS.build(dict(type='EBVClsHead', num_classes=300, in_channels=16,
+                             classifier=dict(embed_dim=64, basis=dict(type='EBV', seed=rank))))
     result = {}
     for name, basis in (('generated', generated), ('built', head.classifier.basis)):
         result[name] = [torch.empty_like(basis) for _ in range(2)]

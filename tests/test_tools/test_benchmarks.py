@@ -1,15 +1,8 @@
 """Tiny runs of the benchmark scripts, so they cannot rot (they measure; these only check they run)."""
-import os.path as osp
-import subprocess
-import sys
+import pytest
+from helpers import run
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def run(args):
-    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout
+pytestmark = pytest.mark.e2e
 
 
 def test_benchmark_heads_prints_every_head():

@@ -3,15 +3,13 @@ sets made by tools/misc/make_semisynthetic_data.py, evaluated with mmdet's and m
 import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
 import torch
+from helpers import ROOT, run, user_env
 
 import mmebv.engine  # noqa: F401  (safe loading of mmengine's checkpoint types)
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SIZE = 160  # keep CPU runs short: images, resize scales and crops at 160 px
 NO_WORKERS = [f'{loader}.{key}' for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
               for key in ('num_workers=0', 'persistent_workers=False')]
@@ -35,20 +33,12 @@ SEG_SHORT = [
 pytestmark = pytest.mark.e2e
 
 
-def run(args, cwd, env=None, timeout=900):
-    env = env or {k: v for k, v in os.environ.items() if k != 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'}
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-5000:]
-    return log
-
-
 @pytest.fixture(scope='module')
 def data_dir(tmp_path_factory):
     """A folder with data/coco and data/ade/ADEChallengeData2016, where the configs look."""
     cwd = tmp_path_factory.mktemp('downstream')
     for kind in ('coco', 'ade20k'):
-        log = run([sys.executable, osp.join(ROOT, 'tools/misc/make_semisynthetic_data.py'), kind,
+        log = run([osp.join(ROOT, 'tools/misc/make_semisynthetic_data.py'), kind,
                    '--fashion-root', osp.join(ROOT, 'data/fashion_mnist'), '--train', '4', '--val', '4',
                    '--size', str(SIZE)], cwd=cwd)
         assert 'wrote a semi-synthetic' in log
@@ -57,7 +47,7 @@ def data_dir(tmp_path_factory):
 
 def train(config, cwd, options):
     work_dir = osp.join(cwd, 'work_dirs', osp.splitext(osp.basename(config))[0])
-    return run([sys.executable, osp.join(ROOT, 'tools/train.py'), osp.join(ROOT, config), '--work-dir', work_dir,
+    return run([osp.join(ROOT, 'tools/train.py'), osp.join(ROOT, config), '--work-dir', work_dir,
                 '--cfg-options', *options], cwd=cwd), work_dir
 
 
@@ -82,8 +72,7 @@ def test_segmentation_ebv_trains_and_reports_miou(data_dir, config):
 def test_two_cpu_processes_with_dist_train_sh(data_dir):
     """tools/dist_train.sh with 2 processes (gloo, SyncBN replaced by BN) on UperNet R18."""
     config = 'configs/upernet/upernet_r18_ebv_4xb4-80k_ade20k-512x512.py'
-    env = dict(os.environ, PORT=str(29500 + (os.getpid() + 7) % 1000), OMP_NUM_THREADS='1')
-    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
+    env = user_env(PORT=str(29500 + (os.getpid() + 7) % 1000), OMP_NUM_THREADS='1')
     log = run(['bash', osp.join(ROOT, 'tools/dist_train.sh'), osp.join(ROOT, config), '2', '--work-dir',
                osp.join(data_dir, 'work_dirs', 'dist'), '--cfg-options', *SEG_SHORT,
                ], cwd=data_dir, env=env)

@@ -1,20 +1,16 @@
-import os.path as osp
 import re
-import subprocess
-import sys
 
+import pytest
 import torch
+from helpers import run as run_tool
 
 from mmebv.ebv import generate_ebv, load_basis
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+pytestmark = pytest.mark.e2e
 
 
 def run(*args):
-    result = subprocess.run([sys.executable, 'tools/misc/generate_ebv.py', *args], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return run_tool(['tools/misc/generate_ebv.py', *args], timeout=300)
 
 
 def test_1000_classes_in_1000_dims_is_orthonormal(tmp_path):
@@ -40,11 +36,9 @@ def test_plot_draws_the_angle_histogram(tmp_path):
 
 
 def test_benchmark_prints_its_table_and_targets():
-    result = subprocess.run(
-        [sys.executable, 'tools/analysis_tools/benchmark_ebv_generation.py', '--pairs', '62x31,40x8',
-         '--paper-cap', '2'], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    lines = [line for line in result.stdout.splitlines() if line.startswith('| 62 | 31 |')]
+    out = run_tool(['tools/analysis_tools/benchmark_ebv_generation.py', '--pairs', '62x31,40x8', '--paper-cap', '2'],
+                   timeout=300)
+    lines = [line for line in out.splitlines() if line.startswith('| 62 | 31 |')]
     assert len(lines) == 1 and '(1.000)' in lines[0]  # the Paley frame of q = 61 meets the Welch bound
-    assert '[met] 62x31: 1.000 x Welch <= 1.05' in result.stdout
-    assert '| 40 | 8 |' in result.stdout
+    assert '[met] 62x31: 1.000 x Welch <= 1.05' in out
+    assert '| 40 | 8 |' in out

@@ -1,17 +1,15 @@
 """publish_model.py output loads with safe loading, and an mmebv classification checkpoint drops into
 the Mask R-CNN and UperNet backbones with no missing or unexpected key."""
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
+from helpers import ROOT, run
 from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 
 from mmebv.utils.publishing import plain, publish
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DOWNSTREAM = ['configs/mask_rcnn/mask-rcnn_r50-ebv-pre_ebv_1x_coco.py',
               'configs/mask_rcnn/mask-rcnn_r50-ebv-pre_fc_1x_coco.py',
               'configs/upernet/upernet_r50-ebv-pre_ebv_4xb4-160k_ade20k-512x512.py',
@@ -51,10 +49,8 @@ def ebv_resnet50(tmp_path_factory):
     model = build('configs/ebv/resnet50_ebv_8xb32_in1k.py')
     raw = str(folder / 'epoch_100.pth')
     torch.save(dict(meta=dict(epoch=100, seed=0), state_dict=model.state_dict(), optimizer={}), raw)
-    out = subprocess.run([sys.executable, 'tools/model_converters/publish_model.py', raw, str(folder / 'r50.pth')],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    published = out.stdout.split('published ')[1].split(' (sha256')[0]
+    out = run(['tools/model_converters/publish_model.py', raw, str(folder / 'r50.pth')], timeout=300)
+    published = out.split('published ')[1].split(' (sha256')[0]
     return published, torch.load(published, weights_only=True)['state_dict']
 
 

@@ -2,16 +2,14 @@
 import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
 import torch
+from helpers import run, user_env
 
 import mmebv.engine  # noqa: F401  (safe loading of mmengine's checkpoint types)
 from mmebv.ebv import generate_ebv
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = 'configs/ebv/smallconvnet_ebv_1xb128-5e_fashion-mnist.py'
 SHORT = [
     'train_dataloader.dataset.indices=3840',  # 30 iterations of 128
@@ -21,14 +19,6 @@ SHORT = [
 ]
 
 pytestmark = pytest.mark.e2e
-
-
-def run(args, cwd=ROOT):
-    env = {k: v for k, v in os.environ.items() if k != 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'}  # safe loading on
-    result = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                            timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout + result.stderr
 
 
 def top1(log: str) -> float:
@@ -71,16 +61,12 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path):
 
 def test_two_cpu_processes_with_dist_train_sh(tmp_path):
     """tools/dist_train.sh with 2 processes on CPU: gloo, DDP without device ids."""
-    env = dict(os.environ, PORT=str(29500 + os.getpid() % 1000), OMP_NUM_THREADS='1')
+    env = user_env(PORT=str(29500 + os.getpid() % 1000), OMP_NUM_THREADS='1')
     workers = [f'{loader}.{key}' for loader in ('train_dataloader', 'val_dataloader')
                for key in ('num_workers=0', 'persistent_workers=False')]
-    result = subprocess.run(
-        ['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(tmp_path), '--cfg-options',
-         'train_dataloader.dataset.indices=1024', 'val_dataloader.dataset.indices=500',
-         'train_cfg.max_epochs=1', *workers],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-4000:]
+    log = run(['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(tmp_path), '--cfg-options',
+               'train_dataloader.dataset.indices=1024', 'val_dataloader.dataset.indices=500',
+               'train_cfg.max_epochs=1', *workers], env=env, timeout=600)
     assert 'Epoch(train) [1][4/4]' in log and 'accuracy/top1' in log  # 512 images per process
     state = torch.load(osp.join(str(tmp_path), 'epoch_1.pth'), map_location='cpu', weights_only=True)
     assert torch.equal(state['state_dict']['head.classifier.basis'], generate_ebv(10, 128, seed=0))
@@ -121,6 +107,9 @@ def test_cka_tool_gives_ones_on_the_diagonal_for_a_network_with_itself(trained, 
     'configs/largest_margin/smallconvnet_lmsoftmax-zc_1xb128-5e_fashion-mnist-lt100.py',
     'configs/dml_crc/smallconvnet_dmlcrc_1xb128-5e_fashion-mnist.py',
     'configs/arcface/smallconvnet_arcface_1xb128-5e_fashion-mnist.py',
+    'configs/simplex_etf/smallconvnet_etf_1xb128-5e_fashion-mnist.py',
+    'configs/hadamard/smallconvnet_hadamard_1xb128-5e_fashion-mnist.py',
+    'configs/max_separation/smallconvnet_maxsep_1xb128-5e_fashion-mnist.py',
 ], ids=lambda p: osp.basename(p).split('_')[1])
 def test_every_demo_head_trains_through_train_py(config, tmp_path):
     log = run(['tools/train.py', config, '--work-dir', str(tmp_path), '--cfg-options', *SHORT,

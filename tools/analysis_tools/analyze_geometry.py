@@ -12,9 +12,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import mmebv.engine  # noqa: E402,F401  (safe loading)
-from mmebv.analysis import (class_margin, intra_class_variability, pairwise_class_angles,  # noqa: E402
-                            sample_margins, welch_angle)
-from mmebv.engine.feature_extraction import class_representation, collect, load_classifier  # noqa: E402
+from mmebv.analysis import class_margin, intra_class_variability, pairwise_class_angles, sample_margins, welch_angle  # noqa: E402
+from mmebv.cls.feature_extraction import class_representation, collect, load_classifier  # noqa: E402
 
 
 def table(title: str, rows: dict) -> str:

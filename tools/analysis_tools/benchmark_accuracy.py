@@ -1,11 +1,12 @@
 """Accuracy at equal budget on real Fashion-MNIST: every head, the same backbone and schedule.
 
     python tools/analysis_tools/benchmark_accuracy.py [--seeds 0,1,2] [--epochs 2] [--train-samples 20000]
-        [--heads fc,ebv,gcr,lmsoftmax,dmlcrc,arcface]
+        [--heads fc,ebv,etf,hadamard,maxsep,gcr,lmsoftmax,dmlcrc,arcface]
 
 Each run goes through tools/train.py with the head's demo config (SmallConvNet, SGD with warm-up and
 cosine decay shortened to --epochs), seeds only the training randomness (the EBV basis and GCR's
-initial subspaces keep their configured seeds: they are part of the method), and evaluates top-1
+initial subspaces keep their configured seeds: they are part of the method; the simplex ETF's
+rotation likewise), and evaluates top-1
 on the official 10,000-image test split. Prints mean ± std over seeds and the seconds per run.
 """
 import argparse
@@ -21,6 +22,9 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HEADS = {
     'fc': 'configs/ebv/smallconvnet_fc_1xb128-5e_fashion-mnist.py',
     'ebv': 'configs/ebv/smallconvnet_ebv_1xb128-5e_fashion-mnist.py',
+    'etf': 'configs/simplex_etf/smallconvnet_etf_1xb128-5e_fashion-mnist.py',
+    'hadamard': 'configs/hadamard/smallconvnet_hadamard_1xb128-5e_fashion-mnist.py',
+    'maxsep': 'configs/max_separation/smallconvnet_maxsep_1xb128-5e_fashion-mnist.py',
     'gcr': 'configs/gcr/smallconvnet_gcr_1xb128-5e_fashion-mnist.py',
     'lmsoftmax': 'configs/largest_margin/smallconvnet_lmsoftmax_1xb128-5e_fashion-mnist.py',
     'dmlcrc': 'configs/dml_crc/smallconvnet_dmlcrc_1xb128-5e_fashion-mnist.py',

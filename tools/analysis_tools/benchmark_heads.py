@@ -26,8 +26,8 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from mmpretrain.registry import MODELS  # noqa: E402
 
+import mmebv.cls  # noqa: E402,F401
 import mmebv.engine  # noqa: E402,F401
-import mmebv.models  # noqa: E402,F401
 from mmebv.ebv import save_basis  # noqa: E402
 from mmebv.engine import RiemannianSGD  # noqa: E402
 from mmebv.utils import Measure  # noqa: E402
@@ -37,10 +37,10 @@ def variants(num_classes: int, in_channels: int, gcr_max_classes: int) -> list:
     """(label, head config) of every head measured at this class count."""
     out = [('FC', dict(type='LinearClsHead'))]
     dims = [512, 1024] + ([num_classes] if num_classes <= in_channels else [])
-    out += [(f'EBV d={d}', dict(type='EBVClsHead', embed_dim=d)) for d in dims]
+    out += [(f'EBV d={d}', dict(type='EBVClsHead', classifier=dict(embed_dim=d))) for d in dims]
     if num_classes <= in_channels:
         out.append((f'EBV d={in_channels}, no projection',
-                    dict(type='EBVClsHead', embed_dim=in_channels, with_projection=False)))
+                    dict(type='EBVClsHead', classifier=dict(embed_dim=in_channels, with_projection=False))))
     if num_classes <= gcr_max_classes:
         out.append(('GCR k=8', dict(type='GrassmannClsHead', subspace_dim=8)))
     return out
@@ -58,12 +58,13 @@ def held_mib(head: torch.nn.Module, optimizer) -> float:
 def measure(cfg: dict, num_classes: int, in_channels: int, batch: int, steps: int) -> dict:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        if cfg['type'] == 'EBVClsHead' and num_classes > cfg['embed_dim']:
+        dim = cfg.get('classifier', {}).get('embed_dim')
+        if cfg['type'] == 'EBVClsHead' and num_classes > dim:
             path = osp.join(tmp, 'basis.pth')
             generator = torch.Generator().manual_seed(0)
-            random_unit = F.normalize(torch.randn(num_classes, cfg['embed_dim'], generator=generator), dim=1)
+            random_unit = F.normalize(torch.randn(num_classes, dim, generator=generator), dim=1)
             save_basis(path, random_unit, seed=0, method='random (benchmark only)')
-            cfg = dict(cfg, basis_file=path)
+            cfg = dict(cfg, classifier=dict(cfg['classifier'], basis=dict(type='EBV', file=path)))
         head = MODELS.build(dict(cfg, num_classes=num_classes, in_channels=in_channels))
     build_seconds = time.perf_counter() - start
     params = list(head.parameters())  # an EBV head without projection has none: no optimizer step

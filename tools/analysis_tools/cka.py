@@ -20,7 +20,7 @@ from mmengine.config import Config  # noqa: E402
 
 import mmebv.engine  # noqa: E402,F401  (safe loading)
 from mmebv.analysis import cka_matrix  # noqa: E402
-from mmebv.engine.feature_extraction import collect, load_classifier  # noqa: E402
+from mmebv.cls.feature_extraction import collect, load_classifier  # noqa: E402
 
 SKIPPED = (nn.modules.conv._ConvNd, nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm, nn.Linear)
 

@@ -17,7 +17,7 @@ from mmengine.config import Config  # noqa: E402
 
 import mmebv.engine  # noqa: E402,F401  (safe loading)
 from mmebv.analysis import linear_probe  # noqa: E402
-from mmebv.engine.feature_extraction import collect, load_classifier  # noqa: E402
+from mmebv.cls.feature_extraction import collect, load_classifier  # noqa: E402
 
 
 def main() -> None:

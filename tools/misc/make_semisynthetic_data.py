@@ -4,7 +4,7 @@
     python tools/misc/make_semisynthetic_data.py ade20k [--out data/ade/ADEChallengeData2016]
 
 The default --out is where mmdet's and mmseg's configs look, so they run on it unchanged. A folder
-this tool did not make is never overwritten. See mmebv/datasets/semisynthetic.py for the labels.
+this tool did not make is never overwritten. See mmebv/data/semisynthetic.py for the labels.
 """
 import argparse
 import os.path as osp
@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmebv.datasets.semisynthetic import make_ade20k, make_coco  # noqa: E402
+from mmebv.data.semisynthetic import make_ade20k, make_coco  # noqa: E402
 
 DEFAULT_OUT = {'coco': 'data/coco', 'ade20k': 'data/ade/ADEChallengeData2016'}
 

@@ -14,7 +14,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import torch  # noqa: E402
 
-from mmebv.utils import allow_mmengine_checkpoint_types  # noqa: E402
+from mmebv.engine.safe_loading import allow_mmengine_checkpoint_types  # noqa: E402
 from mmebv.utils.publishing import publish  # noqa: E402
 
 

@@ -1,3 +1,5 @@
-from .ebv_classifier import EBVClassifier, EBVDenseClassifierMixin, default_embed_dim
+"""Deprecated: the classifier modules are in :mod:`mmebv.classifiers`."""
+from mmebv.classifiers import DenseClassifierMixin as EBVDenseClassifierMixin
+from mmebv.classifiers import EBVClassifier, FixedClassifier
 
-__all__ = ['EBVClassifier', 'EBVDenseClassifierMixin', 'default_embed_dim']
+__all__ = ['EBVClassifier', 'EBVDenseClassifierMixin', 'FixedClassifier']

@@ -1,11 +1,9 @@
 """Losses of "Learning towards the largest margins" (Zhou et al., ICLR 2022), on cosine logits.
 
-The functions are pure torch; ``LMSoftmaxLoss`` registers the first into mmpretrain's ``MODELS``.
+Pure torch; ``mmebv.cls`` registers ``LMSoftmaxLoss`` (the first one) into mmpretrain's ``MODELS``.
 """
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from mmpretrain.registry import MODELS
 
 
 def _others(values: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -39,20 +37,3 @@ def sample_margin(cosines: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 def zero_centroid(weight: torch.Tensor) -> torch.Tensor:
     """||Σ_j w_j / ||w_j|| ||² for class weights (N, d): zero when the class directions balance."""
     return F.normalize(weight, dim=1).sum(dim=0).pow(2).sum()
-
-
-@MODELS.register_module()
-class LMSoftmaxLoss(nn.Module):
-    """LM-Softmax on logits z = s cos θ, averaged over the batch.
-
-    Args:
-        scale (float): s, the scale of the logits. Defaults to 64 (the head fills it in).
-        loss_weight (float): weight of the loss. Defaults to 1.0.
-    """
-
-    def __init__(self, scale: float = 64.0, loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.scale, self.loss_weight = float(scale), loss_weight
-
-    def forward(self, cls_score: torch.Tensor, label: torch.Tensor, avg_factor=None, **kwargs) -> torch.Tensor:
-        return self.loss_weight * lm_softmax(cls_score, label, self.scale).mean()

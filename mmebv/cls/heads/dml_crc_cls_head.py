@@ -1,15 +1,16 @@
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from .checked_cls_head import CheckedClsHead
+
 
 @MODELS.register_module()
-class DMLCRCClsHead(ClsHead):
+class DMLCRCClsHead(CheckedClsHead):
     """Collaborative-representation classifier under a learned Mahalanobis metric (DML-CRC).
 
     Formulation (one batch of features x_b ∈ R^d, N classes with m learnable atoms each):
@@ -51,23 +52,21 @@ class DMLCRCClsHead(ClsHead):
     def __init__(self, num_classes: int, in_channels: int, metric_dim: Optional[int] = None,
                  atoms_per_class: int = 4, ridge: float = 0.1, scale: float = 16.0, ce_weight: float = 1.0,
                  seed: int = 0, **kwargs) -> None:
-        super().__init__(**kwargs)
+        super().__init__(num_classes, in_channels, **kwargs)
         if ridge <= 0:
             raise ValueError(f'ridge must be > 0 for a well-posed coding, got {ridge}')
         metric_dim = metric_dim or in_channels
-        self.num_classes, self.in_channels, self.atoms_per_class = num_classes, in_channels, atoms_per_class
-        self.ridge, self.scale, self.ce_weight = ridge, float(scale), ce_weight
+        self.atoms_per_class, self.ridge, self.scale, self.ce_weight = atoms_per_class, ridge, float(scale), ce_weight
         generator = torch.Generator().manual_seed(seed)
         self.atoms = nn.Parameter(torch.randn(num_classes * atoms_per_class, in_channels, generator=generator))
         self.metric = nn.Parameter(torch.eye(metric_dim, in_channels))  # L; starts as the Euclidean metric
         self.fc = nn.Linear(in_channels, num_classes) if ce_weight else None
 
-    def residuals(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """(B, d) features -> (B, N) class residuals in the learned metric."""
-        x = self.pre_logits(feats)
-        if x.shape[-1] != self.in_channels:
-            raise ValueError(f'DMLCRCClsHead expects features of size {self.in_channels}, got shape '
-                             f'{tuple(x.shape)}: set in_channels to {x.shape[-1]}')
+    def residuals(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
+        """(B, C) features of the last stage -> (B, N) class residuals in the learned metric."""
+        return self._residuals(self.pre_logits(feats))
+
+    def _residuals(self, x: torch.Tensor) -> torch.Tensor:
         x = F.normalize(x @ self.metric.T, dim=-1)  # (B, r)
         atoms = F.normalize(self.atoms @ self.metric.T, dim=-1)  # (Nm, r)
         gram = atoms @ atoms.T + self.ridge * torch.eye(atoms.shape[0], dtype=x.dtype, device=x.device)
@@ -76,13 +75,18 @@ class DMLCRCClsHead(ClsHead):
         parts = torch.einsum('cmr,cmb->bcr', atoms.view(self.num_classes, m, -1), codes.view(self.num_classes, m, -1))
         return (x[:, None, :] - parts).pow(2).sum(-1)
 
-    def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """(B, d) features -> (B, N) logits, -scale · residual."""
+    def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
+        """(B, C) features -> (B, N) logits, -scale · residual."""
         return -self.scale * self.residuals(feats)
 
-    def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample], **kwargs) -> dict:
-        losses = {'loss_crc': self._get_loss(self(feats), data_samples, **kwargs)['loss']}
+    def losses(self, feats: Sequence[torch.Tensor], data_samples: List[DataSample], **kwargs) -> dict:
+        x, target = self.pre_logits(feats), self.targets(data_samples)
+        losses = {'loss_crc': self.loss_on_target(-self.scale * self._residuals(x), target, **kwargs)['loss']}
         if self.fc is not None:
-            linear = self.fc(self.pre_logits(feats))
-            losses['loss_ce'] = self.ce_weight * self._get_loss(linear, data_samples, **kwargs)['loss']
+            linear = self.fc(x)
+            losses['loss_ce'] = self.ce_weight * self.loss_on_target(linear, target, **kwargs)['loss']
         return losses
+
+    def class_representation(self) -> None:
+        """None: a class is a set of atoms compared under a learned metric, not one direction."""
+        return None

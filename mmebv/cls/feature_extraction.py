@@ -23,16 +23,18 @@ def load_classifier(config: str, checkpoint: Optional[str] = None) -> torch.nn.M
 
 
 def class_representation(head: torch.nn.Module) -> Optional[torch.Tensor]:
-    """The head's class vectors (N, d) or class subspaces (N, d, k); None when it has neither."""
-    if hasattr(head, 'classifier') and hasattr(head.classifier, 'basis'):
-        return head.classifier.basis.detach()  # EBV
-    if hasattr(head, 'subspaces'):
-        return head.subspaces.detach()  # GCR
-    if hasattr(head, 'atoms'):
-        return None  # DML-CRC: classes are sets of atoms under a learned metric, not one direction
-    fc = getattr(head, 'fc', None)
-    if isinstance(fc, torch.nn.Linear) and fc.out_features == getattr(head, 'num_classes', None):
-        return fc.weight.detach()  # FC, largest-margin
+    """The head's class vectors (N, d) or class subspaces (N, d, k); None when it has neither.
+
+    mmebv's heads answer for themselves (:meth:`CheckedClsHead.class_representation`); of
+    mmpretrain's own heads, the linear one keeps its class vectors in ``fc.weight``.
+    """
+    from mmpretrain.models.heads import LinearClsHead
+
+    from .heads import CheckedClsHead
+    if isinstance(head, CheckedClsHead):
+        return head.class_representation()
+    if isinstance(head, LinearClsHead):
+        return head.fc.weight.detach()
     return None
 
 

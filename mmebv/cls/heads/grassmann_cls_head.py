@@ -1,20 +1,21 @@
-from typing import List, Optional, Tuple
+from typing import List, Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from mmebv.grassmann import random_subspaces
+
+from .checked_cls_head import CheckedClsHead
 
 # Columns further than this from orthonormal mean the subspaces were updated off the manifold.
 ORTHONORMAL_TOL = 1e-2
 
 
 @MODELS.register_module()
-class GrassmannClsHead(ClsHead):
+class GrassmannClsHead(CheckedClsHead):
     """Grassmann class representation (GCR, ICCV 2023): each class is a k-dim subspace.
 
     logit_i = scale * ||S_iᵀ x̂||, with x̂ the L2-normalised feature and S_i (d, k) an orthonormal
@@ -37,33 +38,31 @@ class GrassmannClsHead(ClsHead):
 
     def __init__(self, num_classes: int, in_channels: int, subspace_dim: int = 8, scale: float = 25.0,
                  seed: int = 0, **kwargs) -> None:
-        super().__init__(**kwargs)
-        if num_classes <= 0:
-            raise ValueError(f'num_classes={num_classes} must be a positive integer')
-        self.num_classes, self.in_channels, self.subspace_dim = num_classes, in_channels, subspace_dim
-        self.scale = float(scale)
+        super().__init__(num_classes, in_channels, **kwargs)
+        self.subspace_dim, self.scale = subspace_dim, float(scale)
         self.subspaces = nn.Parameter(random_subspaces(num_classes, in_channels, subspace_dim, seed))
         self.subspaces.grassmann = True
 
-    def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """(B, d) features of the last stage -> (B, N) logits."""
+    def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
+        """(B, C) features of the last stage -> (B, N) logits."""
         x = self.pre_logits(feats)
-        if x.shape[-1] != self.in_channels:
-            raise ValueError(f'GrassmannClsHead expects features of size {self.in_channels}, got shape '
-                             f'{tuple(x.shape)}: set in_channels to {x.shape[-1]}')
         coords = torch.einsum('bd,ndk->bnk', F.normalize(x, dim=-1), self.subspaces.to(x.dtype))
         return self.scale * coords.norm(dim=-1)
 
-    def orthonormality_error(self) -> float:
-        """max |SᵢᵀSᵢ - I| over all classes."""
+    def orthonormality_error(self) -> torch.Tensor:
+        """max |SᵢᵀSᵢ - I| over all classes (a scalar tensor on the subspaces' device)."""
         S = self.subspaces.detach()
         gram = S.transpose(-2, -1) @ S
-        return (gram - torch.eye(self.subspace_dim, dtype=S.dtype, device=S.device)).abs().max().item()
+        return (gram - torch.eye(self.subspace_dim, dtype=S.dtype, device=S.device)).abs().max()
 
-    def _get_loss(self, cls_score: torch.Tensor, data_samples: List[DataSample], **kwargs) -> dict:
+    def losses(self, feats: Sequence[torch.Tensor], data_samples: List[DataSample], **kwargs) -> dict:
         error = self.orthonormality_error()
-        if error > ORTHONORMAL_TOL:
-            raise RuntimeError(f'the class subspaces left the Grassmannian (max |SᵀS - I| = {error:.3g}): '
-                               f'train GrassmannClsHead with optim_wrapper.optimizer.type='
-                               f'\'RiemannianSGD\' (custom_imports: mmebv.engine)')
-        return super()._get_loss(cls_score, data_samples, **kwargs)
+        self.checks.expect('grassmann', error > ORTHONORMAL_TOL, RuntimeError,
+                           'the class subspaces left the Grassmannian (max |SᵀS - I| = {0:.3g}): train '
+                           'GrassmannClsHead with optim_wrapper.optimizer.type=\'RiemannianSGD\' '
+                           '(custom_imports: mmebv.engine)', error)
+        return super().losses(feats, data_samples, **kwargs)
+
+    def class_representation(self) -> torch.Tensor:
+        """The class subspaces' orthonormal bases (N, d, k)."""
+        return self.subspaces.detach()

@@ -1,17 +1,18 @@
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..losses import sample_margin, zero_centroid
+from mmebv.losses import sample_margin, zero_centroid
+
+from .checked_cls_head import CheckedClsHead
 
 
 @MODELS.register_module()
-class LargestMarginClsHead(ClsHead):
+class LargestMarginClsHead(CheckedClsHead):
     """A normalised cosine classifier (logits = s cos θ_j) trained towards the largest margins.
 
     Losses (every key holding 'loss' is summed by the classifier):
@@ -39,6 +40,8 @@ class LargestMarginClsHead(ClsHead):
         ...             sample_margin_weight=1.0, zero_centroid_weight=1.0)
     """
 
+    soft_targets = False  # the margins are defined for hard labels
+
     def __init__(self, num_classes: int, in_channels: int, scale: float = 64.0,
                  sample_margin_weight: float = 0.0, zero_centroid_weight: float = 0.0,
                  loss: dict = dict(type='LMSoftmaxLoss'),
@@ -48,28 +51,29 @@ class LargestMarginClsHead(ClsHead):
             if loss.setdefault('scale', scale) != scale:
                 raise ValueError(f'LMSoftmaxLoss scale {loss["scale"]} differs from the head\'s scale '
                                  f'{scale}: leave the loss\'s scale out and the head fills it in')
-        super().__init__(loss=loss, init_cfg=init_cfg, **kwargs)
-        self.num_classes, self.in_channels, self.scale = num_classes, in_channels, float(scale)
+        super().__init__(num_classes, in_channels, loss=loss, init_cfg=init_cfg, **kwargs)
+        self.scale = float(scale)
         self.sample_margin_weight, self.zero_centroid_weight = sample_margin_weight, zero_centroid_weight
         self.fc = nn.Linear(in_channels, num_classes, bias=False)
 
-    def cosines(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """(B, d) features -> (B, N) cosines to the class weights."""
+    def cosines(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
+        """(B, C) features -> (B, N) cosines to the class weights."""
         return F.linear(F.normalize(self.pre_logits(feats), dim=-1), F.normalize(self.fc.weight, dim=-1))
 
-    def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        """(B, d) features -> (B, N) logits s cos θ."""
+    def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
+        """(B, C) features -> (B, N) logits s cos θ."""
         return self.scale * self.cosines(feats)
 
-    def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample], **kwargs) -> dict:
-        if 'gt_score' in data_samples[0]:
-            raise ValueError('LargestMarginClsHead needs hard labels but got soft targets (gt_score, from '
-                             'Mixup/CutMix): remove model.train_cfg.augments')
+    def losses(self, feats: Sequence[torch.Tensor], data_samples: List[DataSample], **kwargs) -> dict:
         cosines = self.cosines(feats)
-        labels = torch.cat([sample.gt_label for sample in data_samples])
-        losses = super()._get_loss(self.scale * cosines, data_samples, **kwargs)
+        labels = self.targets(data_samples)
+        losses = self.loss_on_target(self.scale * cosines, labels, **kwargs)
         if self.sample_margin_weight:
             losses['loss_sample_margin'] = self.sample_margin_weight * sample_margin(cosines, labels).mean()
         if self.zero_centroid_weight:
             losses['loss_zero_centroid'] = self.zero_centroid_weight * zero_centroid(self.fc.weight)
         return losses
+
+    def class_representation(self) -> torch.Tensor:
+        """The class weights (N, d)."""
+        return self.fc.weight.detach()

@@ -1,0 +1,165 @@
+"""A cosine classifier against fixed class vectors (pure torch)."""
+import warnings
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mmebv.ebv import basis_checksum
+
+from .checks import attach_checks, check_feature_size, expect_finite
+from .distributed import build_on_rank0
+from .registry import build_basis_provider
+
+# A checkpoint's basis within this of the configured one is the same basis generated on other
+# hardware (the optimiser's last bits can differ); it is loaded as saved.
+SAME_BASIS_ATOL = 1e-4
+# The spellings of the basis arguments before the basis dict, and their keys in it (EBV only).
+LEGACY_BASIS_ARGS = {'basis_file': 'file', 'basis_seed': 'seed', 'basis_method': 'method', 'seed': 'seed',
+                     'method': 'method'}
+
+
+def fold_legacy_basis_args(basis: Optional[dict], legacy: dict, owner: str) -> Optional[dict]:
+    """Move the old basis arguments (``basis_file``, ``seed``/``basis_seed``,
+    ``method``/``basis_method``) into the ``basis`` dict, with a ``FutureWarning``."""
+    unknown = set(legacy) - set(LEGACY_BASIS_ARGS)
+    if unknown:
+        raise TypeError(f'{owner} got unexpected arguments {sorted(unknown)}')
+    if not legacy:
+        return basis
+    basis = dict(basis or dict(type='EBV'))
+    if basis.get('type', 'EBV') != 'EBV':
+        raise TypeError(f'{owner}: {sorted(legacy)} are EBV arguments; put them in basis=dict(...)')
+    moved = {LEGACY_BASIS_ARGS[k]: v for k, v in legacy.items() if v is not None}
+    basis.update(moved)
+    warnings.warn(f'{owner}: {", ".join(sorted(legacy))} are deprecated; write '
+                  f'basis=dict(type=\'EBV\', {", ".join(f"{k}={v!r}" for k, v in moved.items())})',
+                  FutureWarning, stacklevel=3)
+    return basis
+
+
+class FixedClassifier(nn.Module):
+    """Logits = cos(embedding, fixed vector of each class) / temperature.
+
+    With the options the three fixed-classifier papers use: ``normalize=False`` gives plain dot
+    products with the class vectors (Kasarla et al. 2022), ``learnable_scale=True`` learns the
+    factor 1 / temperature and ``bias=True`` a bias per class (Hoffer et al. 2018).
+
+    It stands where an ``nn.Linear(in_features, num_classes)`` stands: input (..., C), output
+    (..., N); with ``channel_dim=1`` where a 1x1 classifier conv stands: input (B, C, H, W), output
+    (B, N, H, W). The class vectors come from a basis provider (``basis=dict(type=...)``, see
+    :mod:`mmebv.classifiers.bases`), and are a persistent buffer named ``basis`` (N, d): saved in
+    and restored from checkpoints, never touched by optimizers or by mmengine's weight init. The only
+    trainable part is the optional projection C -> d. In a multi-process job rank 0 builds the
+    basis and the others receive it.
+
+    Args:
+        in_features (int): C, the size of the input features.
+        num_classes (int): N, the number of classes.
+        embed_dim (int, optional): d, the size of the embedding and of each class vector. Defaults
+            to the basis's choice (EBV: max(N, 128)).
+        temperature (float): divides the cosines. Defaults to 0.07 (the EBV paper's).
+        with_projection (bool): learn a linear map C -> d before normalising. Without it C must
+            equal d. Defaults to True.
+        basis (dict, optional): the basis provider and its arguments, e.g.
+            ``dict(type='EBV', seed=0)``, ``dict(type='EBV', file='ebv.pth')``,
+            ``dict(type='SimplexETF')``. Defaults to None (``dict(type='EBV')``).
+        channel_dim (int): the input's feature dim: -1 for (..., C), 1 for (B, C, H, W).
+            Defaults to -1.
+        adopt_checkpoint_basis (bool): when a loaded state dict holds another basis than the
+            configured one, use the checkpoint's instead of refusing it. Defaults to False.
+        normalize (bool): L2-normalise the embedding (cosine logits). Defaults to True.
+        learnable_scale (bool): learn the logits' scale (a parameter ``logit_scale`` that starts at
+            1 / temperature). Defaults to False.
+        bias (bool): learn a bias per class (a parameter ``bias``, zero at the start). Defaults to
+            False.
+        **legacy: ``basis_file``, ``seed``, ``method`` (deprecated spellings of ``basis``).
+
+    An embedding that is exactly zero gives all-zero logits (a uniform prediction), never NaN;
+    non-finite features raise ``FloatingPointError`` (read every 50 steps on a GPU, see
+    :mod:`mmebv.classifiers.checks`).
+    """
+
+    def __init__(self,
+                 in_features: int,
+                 num_classes: int,
+                 embed_dim: Optional[int] = None,
+                 temperature: float = 0.07,
+                 with_projection: bool = True,
+                 basis: Optional[dict] = None,
+                 channel_dim: int = -1,
+                 adopt_checkpoint_basis: bool = False,
+                 normalize: bool = True,
+                 learnable_scale: bool = False,
+                 bias: bool = False,
+                 **legacy) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        provider = build_basis_provider(fold_legacy_basis_args(basis, legacy, owner))
+        num_vectors = provider.num_vectors or num_classes
+        if not 0 < num_classes <= num_vectors:
+            raise ValueError(f'{owner}: num_classes={num_classes} must be positive and at most the basis\'s '
+                             f'num_vectors={num_vectors}')
+        embed_dim = provider.default_dim(num_vectors) if embed_dim is None else embed_dim
+        provider.check_dim(num_vectors, embed_dim)
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}')
+        if not with_projection and in_features != embed_dim:
+            raise ValueError(f'with_projection=False needs in_features == embed_dim, got {in_features} '
+                             f'and {embed_dim}: set embed_dim={in_features} or with_projection=True')
+        self.in_features, self.num_classes, self.embed_dim = in_features, num_classes, embed_dim
+        self.temperature, self.normalize = float(temperature), normalize
+        self.logit_scale = nn.Parameter(torch.tensor(1.0 / temperature)) if learnable_scale else None
+        self.bias = nn.Parameter(torch.zeros(num_classes)) if bias else None
+        self.channel_dim = channel_dim
+        self.adopt_checkpoint_basis = adopt_checkpoint_basis
+        self.projection = nn.Linear(in_features, embed_dim) if with_projection else nn.Identity()
+        vectors = build_on_rank0(lambda: provider.build(num_vectors, embed_dim), (num_vectors, embed_dim))
+        self.basis_meta = provider.meta()
+        self.register_buffer('basis', vectors[:num_classes].contiguous(), persistent=True)
+        attach_checks(self)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        saved = state_dict.get(prefix + 'basis')
+        if saved is not None:
+            same = saved.shape == self.basis.shape and torch.allclose(
+                saved.to(self.basis), self.basis, rtol=0, atol=SAME_BASIS_ATOL)
+            if not same and not self.adopt_checkpoint_basis:
+                raise ValueError(
+                    f'the checkpoint\'s basis ({tuple(saved.shape)}, sha256 '
+                    f'{basis_checksum(saved)[:12]}) is not the one this config builds '
+                    f'({tuple(self.basis.shape)}, sha256 {basis_checksum(self.basis)[:12]}, '
+                    f'{self.basis_meta}): set the classifier\'s basis and sizes to those it was '
+                    f'trained with, or set adopt_checkpoint_basis=True to use the checkpoint\'s basis')
+            if saved.shape != self.basis.shape:
+                self.basis = torch.empty_like(saved, device=self.basis.device)
+                self.num_classes, self.embed_dim = saved.shape
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Project (and L2-normalise) along ``channel_dim``: C -> d."""
+        check_feature_size(x, self.in_features, self.channel_dim, type(self).__name__)
+        expect_finite(self.checks, 'features', x, f'features reached {type(self).__name__}')
+        embedding = self.projection(x.movedim(self.channel_dim, -1))
+        if self.normalize:
+            embedding = F.normalize(embedding, dim=-1)
+        return embedding.movedim(-1, self.channel_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., C) -> (..., N) logits along ``channel_dim``."""
+        embedding = self.embed(x).movedim(self.channel_dim, -1)
+        logits = embedding @ self.basis.T.to(embedding.dtype)
+        logits = logits * self.logit_scale if self.logit_scale is not None else logits / self.temperature
+        if self.bias is not None:
+            logits = logits + self.bias
+        return logits.movedim(-1, self.channel_dim)
+
+    def extra_repr(self) -> str:
+        return (f'in_features={self.in_features}, num_classes={self.num_classes}, '
+                f'embed_dim={self.embed_dim}, temperature={self.temperature}, normalize={self.normalize}, '
+                f'channel_dim={self.channel_dim}, basis={self.basis_meta}')
+
+
+# The name under which the EBV classifier was introduced; ``basis`` defaults to EBV.
+EBVClassifier = FixedClassifier

@@ -1,0 +1,5 @@
+"""Losses on classifier outputs, pure torch: importing this imports no OpenMMLab package."""
+from .dot_regression import dot_regression
+from .largest_margin import lm_softmax, sample_margin, zero_centroid
+
+__all__ = ['dot_regression', 'lm_softmax', 'sample_margin', 'zero_centroid']

@@ -1,0 +1,137 @@
+"""The contract every registered mmebv classification head keeps, one parametrised test per head
+(and, for the fixed-classifier head, per registered basis). The list comes from the registries."""
+import io
+
+import pytest
+import torch
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+import mmebv.cls  # noqa: F401
+from mmebv.classifiers import BASES
+from mmebv.cls.heads import CheckedClsHead
+
+N, C, B = 5, 16, 6
+HEADS = sorted(name for name, cls in MODELS.module_dict.items()
+               if isinstance(cls, type) and issubclass(cls, CheckedClsHead))
+CASES = [(name, None) for name in HEADS] + [('FixedClsHead', basis) for basis in sorted(BASES)]
+
+
+def build(name, basis, **kwargs):
+    cfg = dict(type=name, num_classes=N, in_channels=C, **kwargs)
+    if basis is not None:
+        cfg['classifier'] = dict(basis=dict(type=basis))
+    return MODELS.build(cfg)
+
+
+def hard(labels):
+    return [DataSample().set_gt_label(int(label)) for label in labels]
+
+
+@pytest.fixture(params=CASES, ids=lambda case: case[0] + (f'-{case[1]}' if case[1] else ''))
+def case(request):
+    return request.param
+
+
+def test_the_registry_holds_every_head():
+    assert {'EBVClsHead', 'FixedClsHead', 'GrassmannClsHead', 'LargestMarginClsHead', 'DMLCRCClsHead'} <= set(HEADS)
+    assert {'EBV', 'SimplexETF', 'Hadamard', 'MaxSeparation'} <= set(BASES)
+
+
+def test_shapes_loss_and_predict(case):
+    head = build(*case)
+    head.init_weights()
+    x = torch.randn(B, C)
+    assert head((x, )).shape == (B, N)
+    losses = head.loss((x, ), hard(torch.arange(B) % N))
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in head.parameters())
+    predictions = head.predict((x, ))
+    assert len(predictions) == B and all(p.pred_score.shape == (N, ) for p in predictions)
+    representation = head.class_representation()
+    assert representation is None or representation.shape[0] == N
+
+
+def test_bad_inputs_are_named(case):
+    head = build(*case)
+    with pytest.raises(ValueError, match='set in_channels to 7'):
+        head((torch.randn(B, 7), ))
+    with pytest.raises(ValueError, match=r'labels must lie in \[0, 4\] but range over \[0, 9\]'):
+        head.loss((torch.randn(B, C), ), hard([0, 1, 2, 3, 4, 9]))
+    x = torch.randn(B, C)
+    x[1, 2] = float('nan')
+    with pytest.raises(FloatingPointError, match='non-finite'):
+        head.loss((x, ), hard(torch.arange(B) % N))
+
+
+def test_init_leaves_the_fixed_parts_alone(case):
+    head = build(*case, init_cfg=dict(type='Constant', layer=['Linear', 'FixedClassifier'], val=0.5))
+    fixed = {k: v.clone() for k, v in head.named_buffers()}
+    fixed.update({k: v.detach().clone() for k, v in head.named_parameters() if getattr(v, 'grassmann', False)})
+    head.init_weights()
+    now = dict(head.named_buffers(), **dict(head.named_parameters()))
+    assert all(torch.equal(now[k], v) for k, v in fixed.items())
+
+
+def test_checkpoint_round_trip(case):
+    head = build(*case)
+    with torch.no_grad():
+        for p in head.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    buffer = io.BytesIO()
+    torch.save(head.state_dict(), buffer)
+    buffer.seek(0)
+    restored = build(*case)
+    restored.load_state_dict(torch.load(buffer, weights_only=True))
+    x = (torch.randn(B, C), )
+    assert torch.equal(restored(x), head(x))
+
+
+def test_soft_targets_follow_the_policy(case):
+    head = build(*case)
+    scores = torch.softmax(torch.randn(B, N), dim=1)
+    samples = [DataSample().set_gt_score(s) for s in scores]
+    if head.soft_targets:
+        assert all(torch.isfinite(v) for v in head.loss((torch.randn(B, C), ), samples).values())
+    else:
+        with pytest.raises(ValueError, match='needs hard labels'):
+            head.loss((torch.randn(B, C), ), samples)
+
+
+FORBIDDEN = {torch.Tensor.item, torch.Tensor.__bool__, torch.Tensor.tolist, torch.Tensor.__float__,
+             torch.Tensor.__int__, torch.Tensor.__index__, torch.Tensor.numpy}
+
+
+class NoHostReads(torch.Tensor):
+    """A tensor that fails when its value is read on the host (what would synchronise a GPU)."""
+
+    allowed = False
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        if func in FORBIDDEN and not cls.allowed:
+            raise AssertionError(f'{func.__name__} read a tensor on the host')
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+def test_no_host_read_between_the_periodic_checks(case, monkeypatch):
+    head = build(*case)
+    interval = 4
+    for module in head.modules():  # the fixed classifier keeps checks of its own
+        if hasattr(module, 'checks'):
+            module.checks.interval = interval
+    labels = torch.arange(B) % N
+    for step in range(interval - 1):
+        x = torch.randn(B, C)
+        if step == 1:
+            x[0, 0] = float('inf')  # recorded now, reported at the periodic read
+        samples = hard(labels)
+        for sample in samples:
+            sample.gt_label = sample.gt_label.as_subclass(NoHostReads)
+        losses = head.loss((x.as_subclass(NoHostReads), ), samples)
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+    monkeypatch.setattr(NoHostReads, 'allowed', True)
+    with pytest.raises(FloatingPointError, match='non-finite'):  # the interval-th update reads
+        head.loss((torch.randn(B, C), ), hard(labels))
