@@ -17,6 +17,15 @@ def read_requirements(name: str) -> list:
         return [line.strip() for line in f if line.strip() and not line.startswith('#')]
 
 
+def tested_stack() -> list:
+    """The OpenMMLab packages at the versions mmebv/stack.py names (the ``mim`` extra); torch and mmcv
+    are left out, as everywhere in install_requires."""
+    scope = {}
+    with open(osp.join(ROOT, 'mmebv', 'stack.py')) as f:
+        exec(compile(f.read(), 'stack.py', 'exec'), scope)
+    return [f'{name}=={version}' for name, version in scope['TESTED'].items() if name not in ('torch', 'mmcv')]
+
+
 def get_version() -> str:
     scope = {}
     with open(osp.join(ROOT, 'mmebv', 'version.py')) as f:
@@ -66,6 +75,6 @@ if __name__ == '__main__':
         install_requires=read_requirements('runtime.txt'),
         extras_require={
             'tests': read_requirements('tests.txt'),
-            'mim': read_requirements('mminstall.txt'),
+            'mim': tested_stack(),
         },
         zip_safe=False)

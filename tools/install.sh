@@ -14,7 +14,9 @@
 #      unguarded fake-op registrations that break its import are guarded (transforms still work).
 #   7. Fashion-MNIST from Debian's dataset-fashion-mnist, uncompressed into data/fashion_mnist/.
 #   8. mmebv itself, editable, without touching torch or mmcv.
+#   9. what the tests and the lint step need (requirements/tests.txt: pytest, ruff, matplotlib).
 #
+# The versions come from mmebv/stack.py (TESTED), the one place they are written.
 # Environment: PYTHON (interpreter, default python3), MMEBV_CACHE (default ~/.cache/mmebv),
 # MMEBV_SKIP_DATA=1 (skip step 7), MAX_JOBS (parallel compile jobs for mmcv, default: cores).
 set -euo pipefail
@@ -22,12 +24,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PY=${PYTHON:-python3}
 CACHE=${MMEBV_CACHE:-$HOME/.cache/mmebv}
-TORCH_VERSION=2.13.0
-MMENGINE_VERSION=0.10.7
-MMCV_VERSION=2.1.0
-MMDET_VERSION=3.3.0
-MMSEG_VERSION=1.2.2
-MMPRETRAIN_VERSION=1.2.0
+# TORCH_VERSION, TORCHVISION_VERSION, MMENGINE_VERSION, MMCV_VERSION, MMDET_VERSION,
+# MMSEGMENTATION_VERSION, MMPRETRAIN_VERSION from mmebv/stack.py (stdlib only: runs before any install)
+eval "$("$PY" - "$ROOT/mmebv/stack.py" <<'EOF'
+import runpy, sys
+for name, version in runpy.run_path(sys.argv[1])['TESTED'].items():
+    print(f'{name.upper()}_VERSION={version}')
+EOF
+)"
 FMNIST_SRC=/usr/share/datasets/fashion-mnist
 FMNIST_DST=$ROOT/data/fashion_mnist
 
@@ -106,14 +110,14 @@ fi
 
 # 5. the OpenMMLab task libraries.
 ensure_version mmdet "$MMDET_VERSION"
-ensure_version mmsegmentation "$MMSEG_VERSION"
+ensure_version mmsegmentation "$MMSEGMENTATION_VERSION"
 ensure_version mmpretrain "$MMPRETRAIN_VERSION"
 pip_install -q ftfy regex
 
 # 6. torchvision matching torch.
 if ! "$PY" -c 'import torchvision' 2>/dev/null; then
   case "$TORCH_TAG" in
-    2.13.*) TV=0.28.0 ;; 2.14.*) TV=0.29.1 ;; 2.9.*) TV=0.24.1 ;;
+    "$TORCH_VERSION"*) TV=$TORCHVISION_VERSION ;; 2.14.*) TV=0.29.1 ;; 2.9.*) TV=0.24.1 ;;
     *) die "no known torchvision for torch $TORCH_TAG: install the torchvision that matches it, then run again" ;;
   esac
   if [ -z "$(version_of torchvision)" ]; then
@@ -157,6 +161,10 @@ fi
 # 8. mmebv itself; its install_requires leave torch and mmcv alone.
 say "installing mmebv (editable)"
 pip_install -q --no-build-isolation -e "$ROOT"
+
+# 9. test and lint requirements (the README's test command needs pytest in this environment).
+say "installing the test requirements (requirements/tests.txt)"
+pip_install -q -r "$ROOT/requirements/tests.txt"
 
 "$PY" - <<'EOF'
 import importlib.metadata as m
