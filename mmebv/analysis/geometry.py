@@ -10,23 +10,23 @@ def pairwise_class_angles(classes: torch.Tensor) -> torch.Tensor:
     """Angles in degrees between distinct classes, the upper triangle flattened.
 
     Args:
-        classes (Tensor): (N, d) class vectors (EBV basis, FC weights), or (N, d, k) orthonormal
-            class subspaces (GCR), whose angle is their smallest principal angle.
+        classes (Tensor): (N, d) class vectors (EBV basis, FC weights), or (N, k, d) class
+            subspaces as orthonormal rows (GCR), whose angle is their smallest principal angle.
     """
     if classes.dim() == 2:
         unit = F.normalize(classes.double(), dim=1)
         cosines = (unit @ unit.T).clamp(-1, 1)
     elif classes.dim() == 3:
         S = classes.double()
-        cosines = torch.linalg.svdvals(torch.einsum('adk,bdl->abkl', S, S)).amax(-1).clamp(-1, 1)
+        cosines = torch.linalg.svdvals(torch.einsum('akd,bld->abkl', S, S)).amax(-1).clamp(-1, 1)
     else:
-        raise ValueError(f'expected (N, d) vectors or (N, d, k) subspaces, got shape {tuple(classes.shape)}')
+        raise ValueError(f'expected (N, d) vectors or (N, k, d) subspaces, got shape {tuple(classes.shape)}')
     rows, cols = torch.triu_indices(len(classes), len(classes), offset=1)
     return torch.rad2deg(torch.arccos(cosines[rows, cols]))
 
 
 def class_margin(classes: torch.Tensor) -> Dict[str, float]:
-    """Smallest, mean and largest pairwise class angle (degrees) of (N, d) or (N, d, k) classes."""
+    """Smallest, mean and largest pairwise class angle (degrees) of (N, d) or (N, k, d) classes."""
     angles = pairwise_class_angles(classes)
     return dict(num_classes=len(classes), min_angle=angles.min().item(), mean_angle=angles.mean().item(),
                 max_angle=angles.max().item())

@@ -23,7 +23,7 @@ def load_classifier(config: str, checkpoint: Optional[str] = None) -> torch.nn.M
 
 
 def class_representation(head: torch.nn.Module) -> Optional[torch.Tensor]:
-    """The head's class vectors (N, d) or class subspaces (N, d, k); None when it has neither.
+    """The head's class vectors (N, d) or class subspaces (N, k, d); None when it has neither.
 
     mmebv's heads answer for themselves (:meth:`CheckedClsHead.class_representation`); of
     mmpretrain's own heads, the linear one keeps its class vectors in ``fc.weight``.

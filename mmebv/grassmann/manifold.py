@@ -1,71 +1,75 @@
-"""Points of the Grassmannian as orthonormal bases S (..., d, k), and steps along it.
+"""Points of the Grassmannian as k orthonormal rows W (..., k, d), and steps along it.
 
-A k-dim subspace of R^d is represented by any S with SᵀS = I; everything here is batched over
-leading dims (one subspace per class: (C, d, k)).
+A k-dim subspace of R^d is represented by any W with W Wᵀ = I_k (its rows span it). Everything is
+batched over leading dims, one subspace per class: (N, k, d), which is the layout of a linear layer's
+(N k, d) weight with each class's k rows contiguous (as the GCR authors store it). In this layout
+every step below reduces to k x k matrices per class: no SVD of a tall matrix.
 """
 import torch
 
 
-def orthonormalize(S: torch.Tensor) -> torch.Tensor:
-    """The Q of a QR decomposition with a positive-diagonal R: same subspace, SᵀS = I.
+def orthonormalize(W: torch.Tensor) -> torch.Tensor:
+    """Same subspaces, orthonormal rows: the Qᵀ of a QR of Wᵀ with a positive-diagonal R.
 
     Args:
-        S (Tensor): (..., d, k) with k <= d, full column rank.
+        W (Tensor): (..., k, d) with k <= d, full row rank.
     """
-    Q, R = torch.linalg.qr(S)
+    Q, R = torch.linalg.qr(W.transpose(-2, -1))
     signs = torch.sign(torch.diagonal(R, dim1=-2, dim2=-1))
     signs = torch.where(signs == 0, torch.ones_like(signs), signs)
-    return Q * signs.unsqueeze(-2)
+    return (Q * signs.unsqueeze(-2)).transpose(-2, -1)
 
 
 def random_subspaces(num: int, dim: int, k: int, seed: int = 0) -> torch.Tensor:
-    """``num`` uniformly random k-dim subspaces of R^dim as a (num, dim, k) orthonormal tensor."""
+    """``num`` uniformly random k-dim subspaces of R^dim: (num, k, dim) float32, orthonormal rows."""
     if not 0 < k <= dim:
         raise ValueError(f'a subspace of dimension k={k} needs 0 < k <= d={dim}')
     generator = torch.Generator().manual_seed(seed)
-    return orthonormalize(torch.randn(num, dim, k, generator=generator, dtype=torch.float64)).float()
+    columns = torch.randn(num, dim, k, generator=generator, dtype=torch.float64)
+    return orthonormalize(columns.transpose(-2, -1)).float().contiguous()
 
 
-def project_tangent(S: torch.Tensor, D: torch.Tensor) -> torch.Tensor:
-    """Project an ambient direction D (..., d, k) onto the tangent space at S: D - S SᵀD."""
-    return D - S @ (S.transpose(-2, -1) @ D)
+def project_tangent(W: torch.Tensor, D: torch.Tensor) -> torch.Tensor:
+    """Project an ambient direction D (..., k, d) onto the tangent space at W: D - (D Wᵀ) W."""
+    return D - (D @ W.transpose(-2, -1)) @ W
 
 
-def geodesic_step(S: torch.Tensor, H: torch.Tensor) -> torch.Tensor:
-    """Follow the geodesic from S with tangent H (..., d, k) for unit time.
+def geodesic_step(W: torch.Tensor, H: torch.Tensor) -> torch.Tensor:
+    """Follow the geodesic from W with tangent H (..., k, d) for unit time.
 
-    With the thin SVD H = U Σ Vᵀ: S(1) = S V cos(Σ) Vᵀ + U sin(Σ) Vᵀ (Edelman, Arias & Smith 1998).
-    U sin(Σ) = H V sinc(Σ), so only the small k x k eigenproblem HᵀH = V Σ² Vᵀ is solved: no SVD
-    of the tall (d, k) matrix, and no division by a vanishing singular value.
+    With S = Wᵀ and the thin SVD Hᵀ = U Σ Vᵀ, the geodesic is S V cos(Σ) Vᵀ + U sin(Σ) Vᵀ (Edelman,
+    Arias & Smith 1998). Since U sin(Σ) = Hᵀ V sinc(Σ), in rows it is
+    W(1) = (V cos(Σ) Vᵀ) W + (V sinc(Σ) Vᵀ) H, where V and Σ² come from the k x k eigenproblem
+    H Hᵀ = V Σ² Vᵀ: two k x k matrices per class, and no division by a vanishing singular value.
     """
-    eigvals, V = torch.linalg.eigh(H.transpose(-2, -1) @ H)
+    eigvals, V = torch.linalg.eigh(H @ H.transpose(-2, -1))
     sigma = eigvals.clamp_min(0).sqrt()
     Vh = V.transpose(-2, -1)
-    cos_part = (S @ V) * torch.cos(sigma).unsqueeze(-2)
-    sin_part = (H @ V) * torch.sinc(sigma / torch.pi).unsqueeze(-2)  # torch.sinc(x) = sin(pi x) / (pi x)
-    return (cos_part + sin_part) @ Vh
+    along = (V * torch.cos(sigma).unsqueeze(-2)) @ Vh
+    across = (V * torch.sinc(sigma / torch.pi).unsqueeze(-2)) @ Vh  # torch.sinc(x) = sin(pi x) / (pi x)
+    return along @ W + across @ H
 
 
-def retract(S: torch.Tensor, H: torch.Tensor, method: str = 'geodesic') -> torch.Tensor:
-    """Move from S along the tangent H and land on the manifold.
+def retract(W: torch.Tensor, H: torch.Tensor, method: str = 'geodesic') -> torch.Tensor:
+    """Move from W along the tangent H and land on the manifold.
 
     Args:
-        S (Tensor): (..., d, k) orthonormal bases.
-        H (Tensor): (..., d, k) tangent vectors at S.
-        method (str): 'geodesic' (exact exponential map), 'qr' (QR of S + H) or 'polar'
-            (polar factor of S + H). Defaults to 'geodesic'.
+        W (Tensor): (..., k, d) orthonormal rows.
+        H (Tensor): (..., k, d) tangent vectors at W.
+        method (str): 'geodesic' (exact exponential map), 'qr' (QR of W + H) or 'polar'
+            (polar factor of W + H). Defaults to 'geodesic'.
     """
     if method == 'geodesic':
-        return geodesic_step(S, H)
+        return geodesic_step(W, H)
     if method == 'qr':
-        return orthonormalize(S + H)
+        return orthonormalize(W + H)
     if method == 'polar':
-        U, _, Vh = torch.linalg.svd(S + H, full_matrices=False)
+        U, _, Vh = torch.linalg.svd(W + H, full_matrices=False)
         return U @ Vh
     raise ValueError(f"unknown retraction {method!r}: use 'geodesic', 'qr' or 'polar'")
 
 
 def subspace_angles(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
-    """Principal angles (radians, ascending) between the subspaces of A (..., d, k) and B."""
-    cosines = torch.linalg.svdvals(A.transpose(-2, -1) @ B).clamp(-1, 1)
+    """Principal angles (radians, ascending) between the row spaces of A (..., k, d) and B (..., l, d)."""
+    cosines = torch.linalg.svdvals(A @ B.transpose(-2, -1)).clamp(-1, 1)
     return torch.arccos(cosines).flip(-1)

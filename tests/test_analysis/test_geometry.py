@@ -12,11 +12,11 @@ def test_class_margin_of_vectors_and_subspaces():
     assert class_margin(generate_ebv(10, 128))['min_angle'] == pytest.approx(90.0, abs=1e-5)
     simplex = torch.tensor([[1.0, 0.0], [-0.5, math.sqrt(3) / 2], [-0.5, -math.sqrt(3) / 2]])
     assert pairwise_class_angles(simplex).tolist() == pytest.approx([120.0] * 3)
-    a = torch.eye(4)[:, :2]  # span(e1, e2)
+    a = torch.eye(4)[:2]  # span(e1, e2), as orthonormal rows
     theta = math.radians(30)
-    b = torch.stack([torch.tensor([1.0, 0, 0, 0]), torch.tensor([0, math.cos(theta), math.sin(theta), 0])], 1)
+    b = torch.stack([torch.tensor([1.0, 0, 0, 0]), torch.tensor([0, math.cos(theta), math.sin(theta), 0])])
     assert class_margin(torch.stack([a, b]))['min_angle'] == pytest.approx(0.0, abs=1e-5)  # they share e1
-    c = torch.eye(4)[:, 2:]
+    c = torch.eye(4)[2:]
     assert class_margin(torch.stack([a, c]))['min_angle'] == pytest.approx(90.0)
     assert welch_angle(10, 20) == 90.0 and welch_angle(4, 3) == pytest.approx(math.degrees(math.acos(1 / 3)))
 

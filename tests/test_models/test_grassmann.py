@@ -14,21 +14,72 @@ from mmebv.engine import RiemannianSGD
 from mmebv.grassmann import project_tangent, random_subspaces, retract, subspace_angles
 
 
-def ortho_error(S):
-    return (S.transpose(-2, -1) @ S - torch.eye(S.shape[-1])).abs().max().item()
+def ortho_error(W):
+    return (W @ W.transpose(-2, -1) - torch.eye(W.shape[-2])).abs().max().item()
 
 
 @pytest.mark.parametrize('method', ['geodesic', 'qr', 'polar'])
 def test_retractions_stay_on_the_manifold_and_move_by_the_tangent(method):
     S = random_subspaces(5, 20, 8, seed=1)
-    H = project_tangent(S, 0.05 * torch.randn(5, 20, 8))
-    assert (S.transpose(-2, -1) @ H).abs().max() < 1e-5  # tangent: SᵀH = 0
+    H = project_tangent(S, 0.05 * torch.randn(5, 8, 20))
+    assert (H @ S.transpose(-2, -1)).abs().max() < 1e-5  # tangent: H Wᵀ = 0
     T = retract(S, H, method)
     assert ortho_error(T) < 1e-5
     distance = subspace_angles(S, T).pow(2).sum(-1).sqrt()
     expected = torch.linalg.svdvals(H).pow(2).sum(-1).sqrt()
     rtol = 1e-3 if method == 'geodesic' else 5e-2  # the geodesic is exact, retractions first order
     assert torch.allclose(distance, expected, rtol=rtol, atol=1e-4)
+
+
+def reference_geodesic(S, H):
+    """Edelman, Arias & Smith's geodesic for column bases S (.., d, k), tangent H: S V cos(Σ) Vᵀ + U sin(Σ) Vᵀ
+    with the thin SVD H = U Σ Vᵀ (written independently of mmebv's row-layout k x k form)."""
+    U, sigma, Vh = torch.linalg.svd(H, full_matrices=False)
+    V = Vh.transpose(-2, -1)
+    return (S @ V * torch.cos(sigma).unsqueeze(-2) + U * torch.sin(sigma).unsqueeze(-2)) @ Vh
+
+
+def test_geodesic_step_equals_the_svd_form():
+    W = random_subspaces(6, 30, 8, seed=2).double()
+    H = project_tangent(W, 0.3 * torch.randn(6, 8, 30, dtype=torch.float64))
+    expected = reference_geodesic(W.transpose(-2, -1), H.transpose(-2, -1)).transpose(-2, -1)
+    assert torch.allclose(retract(W, H), expected, atol=1e-10)
+
+
+def reference_rsgd(S, grads, lr, momentum, reorth):
+    """mmebv 0.1's Riemannian SGD on column bases (.., d, k): tangent projection, momentum kept in the
+    tangent space by projection, geodesic step, QR every ``reorth`` steps."""
+    buffer = None
+    for step, G in enumerate(grads, 1):
+        D = G - S @ (S.transpose(-2, -1) @ G)
+        buffer = D.clone() if buffer is None else buffer.mul_(momentum).add_(D)
+        S = reference_geodesic(S, -lr * buffer)
+        if step % reorth == 0:
+            Q, R = torch.linalg.qr(S)
+            S = Q * torch.sign(torch.diagonal(R, dim1=-2, dim2=-1)).unsqueeze(-2)
+        buffer = buffer - S @ (S.transpose(-2, -1) @ buffer)
+    return S
+
+
+def test_riemannian_sgd_steps_equal_the_01_column_layout_steps():
+    head = build_head(num_classes=7, in_channels=24, subspace_dim=5).double()
+    start = head.subspaces.detach().clone()
+    grads = [torch.randn(7, 5, 24, dtype=torch.float64) for _ in range(12)]
+    optimizer = RiemannianSGD(head.parameters(), lr=0.1, momentum=0.9, reorthonormalize_every=5)
+    for G in grads:
+        head.subspaces.grad = G.clone()
+        optimizer.step()
+    expected = reference_rsgd(start.transpose(-2, -1), [G.transpose(-2, -1) for G in grads], 0.1, 0.9, 5)
+    assert torch.allclose(head.subspaces.detach(), expected.transpose(-2, -1), atol=1e-6)
+
+
+def test_checkpoints_of_the_01_column_layout_load():
+    head = build_head()
+    old_state = {'subspaces': head.subspaces.detach().transpose(-2, -1).clone()}  # (N, d, k), as 0.1 saved
+    restored = build_head(seed=5)
+    restored.load_state_dict(old_state)
+    x = (torch.randn(3, 16), )
+    assert torch.equal(restored(x), head(x))
 
 
 def build_head(**kwargs):
@@ -44,7 +95,7 @@ def test_logit_is_scaled_norm_of_the_projection():
     x = torch.randn(5, 16)
     logits = head((x, ))
     S = head.subspaces.detach().clone()
-    expected = 10 * torch.stack([(F.normalize(x, dim=1) @ S[i]).norm(dim=1) for i in range(4)], dim=1)
+    expected = 10 * torch.stack([(F.normalize(x, dim=1) @ S[i].T).norm(dim=1) for i in range(4)], dim=1)
     assert torch.allclose(logits, expected, atol=1e-5)
     assert logits.max() <= 10 + 1e-4 and logits.min() >= 0
     assert ortho_error(head.subspaces.detach()) < 1e-5

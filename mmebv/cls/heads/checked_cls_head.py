@@ -17,7 +17,7 @@ class CheckedClsHead(ClsHead):
       (:mod:`mmebv.classifiers.checks`): no synchronisation per step.
     - The soft-target policy: ``soft_targets = False`` refuses ``gt_score`` targets (Mixup,
       CutMix) with a message instead of training on them.
-    - :meth:`class_representation`: the head's class vectors (N, d) or subspaces (N, d, k), for
+    - :meth:`class_representation`: the head's class vectors (N, d) or subspaces (N, k, d), for
       the analysis tools.
 
     A subclass builds its classifier, implements ``forward(feats) -> (B, N)`` on
@@ -84,6 +84,6 @@ class CheckedClsHead(ClsHead):
         return losses
 
     def class_representation(self) -> Optional[torch.Tensor]:
-        """The classes as the head holds them: (N, d) vectors or (N, d, k) orthonormal subspace
+        """The classes as the head holds them: (N, d) vectors or (N, k, d) orthonormal subspace
         bases, detached; None when no single representation exists."""
         raise NotImplementedError

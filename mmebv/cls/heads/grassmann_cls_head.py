@@ -10,7 +10,7 @@ from mmebv.grassmann import random_subspaces
 
 from .checked_cls_head import CheckedClsHead
 
-# Columns further than this from orthonormal mean the subspaces were updated off the manifold.
+# Rows further than this from orthonormal mean the subspaces were updated off the manifold.
 ORTHONORMAL_TOL = 1e-2
 
 
@@ -18,11 +18,13 @@ ORTHONORMAL_TOL = 1e-2
 class GrassmannClsHead(CheckedClsHead):
     """Grassmann class representation (GCR, ICCV 2023): each class is a k-dim subspace.
 
-    logit_i = scale * ||S_iᵀ x̂||, with x̂ the L2-normalised feature and S_i (d, k) an orthonormal
-    basis of class i's subspace. The bases are one parameter ``subspaces`` (N, d, k) flagged
-    ``grassmann = True``: train them with ``RiemannianSGD`` (mmebv.engine), which keeps them on the
-    Grassmannian and gives them no weight decay. No weight init touches them (the name is not
-    ``weight``); they start as seeded random orthonormal bases.
+    logit_i = scale * ||W_i x̂||, with x̂ the L2-normalised feature and W_i (k, d) orthonormal rows
+    spanning class i's subspace. The bases are one parameter ``subspaces`` (N, k, d) flagged
+    ``grassmann = True``: the layout of the GCR authors' (N k, d) linear weight, class i's rows
+    contiguous, so the logits are one matrix product. Train them with ``RiemannianSGD``
+    (mmebv.engine), which keeps them on the Grassmannian and gives them no weight decay. No weight
+    init touches them (the name is not ``weight``); they start as seeded random orthonormal bases.
+    Checkpoints of mmebv 0.1, which stored (N, d, k) column bases, load as they are.
 
     Args:
         num_classes (int): number of classes N.
@@ -46,14 +48,22 @@ class GrassmannClsHead(CheckedClsHead):
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
         """(B, C) features of the last stage -> (B, N) logits."""
         x = self.pre_logits(feats)
-        coords = torch.einsum('bd,ndk->bnk', F.normalize(x, dim=-1), self.subspaces.to(x.dtype))
+        rows = self.subspaces.to(x.dtype).flatten(0, 1)  # (N k, d)
+        coords = F.linear(F.normalize(x, dim=-1), rows).unflatten(-1, (self.num_classes, self.subspace_dim))
         return self.scale * coords.norm(dim=-1)
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        saved = state_dict.get(prefix + 'subspaces')
+        old_layout = (self.num_classes, self.in_channels, self.subspace_dim)
+        if saved is not None and tuple(saved.shape) == old_layout != tuple(self.subspaces.shape):
+            state_dict[prefix + 'subspaces'] = saved.transpose(-2, -1).contiguous()  # mmebv 0.1's columns
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def orthonormality_error(self) -> torch.Tensor:
-        """max |SᵢᵀSᵢ - I| over all classes (a scalar tensor on the subspaces' device)."""
-        S = self.subspaces.detach()
-        gram = S.transpose(-2, -1) @ S
-        return (gram - torch.eye(self.subspace_dim, dtype=S.dtype, device=S.device)).abs().max()
+        """max |W_i W_iᵀ - I| over all classes (a scalar tensor on the subspaces' device)."""
+        W = self.subspaces.detach()
+        gram = W @ W.transpose(-2, -1)
+        return (gram - torch.eye(self.subspace_dim, dtype=W.dtype, device=W.device)).abs().max()
 
     def losses(self, feats: Sequence[torch.Tensor], data_samples: List[DataSample], **kwargs) -> dict:
         error = self.orthonormality_error()
@@ -64,5 +74,5 @@ class GrassmannClsHead(CheckedClsHead):
         return super().losses(feats, data_samples, **kwargs)
 
     def class_representation(self) -> torch.Tensor:
-        """The class subspaces' orthonormal bases (N, d, k)."""
+        """The class subspaces as orthonormal rows (N, k, d)."""
         return self.subspaces.detach()

@@ -8,7 +8,7 @@ from mmebv.grassmann import orthonormalize, project_tangent, retract
 
 
 def is_grassmann(param: torch.Tensor) -> bool:
-    """True for a parameter that holds orthonormal bases of subspaces, (..., d, k)."""
+    """True for a parameter that holds subspaces as orthonormal rows, (..., k, d)."""
     return bool(getattr(param, 'grassmann', False))
 
 
