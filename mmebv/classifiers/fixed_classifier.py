@@ -15,6 +15,7 @@ from .registry import build_basis_provider
 # A checkpoint's basis within this of the configured one is the same basis generated on other
 # hardware (the optimiser's last bits can differ); it is loaded as saved.
 SAME_BASIS_ATOL = 1e-4
+BASIS_DTYPES = ('float32', 'float16', 'bfloat16')
 # The spellings of the basis arguments before the basis dict, and their keys in it (EBV only).
 LEGACY_BASIS_ARGS = {'basis_file': 'file', 'basis_seed': 'seed', 'basis_method': 'method', 'seed': 'seed',
                      'method': 'method'}
@@ -74,6 +75,9 @@ class FixedClassifier(nn.Module):
             1 / temperature). Defaults to False.
         bias (bool): learn a bias per class (a parameter ``bias``, zero at the start). Defaults to
             False.
+        basis_dtype (str): 'float32', or 'float16' / 'bfloat16' to hold the basis in half the
+            memory (for very large N; the products widen it to the embedding's dtype chunk by chunk
+            in ``ChunkedCrossEntropyLoss``, whole in ``forward``). Defaults to 'float32'.
         **legacy: ``basis_file``, ``seed``, ``method`` (deprecated spellings of ``basis``).
 
     An embedding that is exactly zero gives all-zero logits (a uniform prediction), never NaN;
@@ -93,6 +97,7 @@ class FixedClassifier(nn.Module):
                  normalize: bool = True,
                  learnable_scale: bool = False,
                  bias: bool = False,
+                 basis_dtype: str = 'float32',
                  **legacy) -> None:
         super().__init__()
         owner = type(self).__name__
@@ -105,6 +110,8 @@ class FixedClassifier(nn.Module):
         provider.check_dim(num_vectors, embed_dim)
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
+        if basis_dtype not in BASIS_DTYPES:
+            raise ValueError(f'basis_dtype must be one of {BASIS_DTYPES}, got {basis_dtype!r}')
         if not with_projection and in_features != embed_dim:
             raise ValueError(f'with_projection=False needs in_features == embed_dim, got {in_features} '
                              f'and {embed_dim}: set embed_dim={in_features} or with_projection=True')
@@ -117,7 +124,8 @@ class FixedClassifier(nn.Module):
         self.projection = nn.Linear(in_features, embed_dim) if with_projection else nn.Identity()
         vectors = build_on_rank0(lambda: provider.build(num_vectors, embed_dim), (num_vectors, embed_dim))
         self.basis_meta = provider.meta()
-        self.register_buffer('basis', vectors[:num_classes].contiguous(), persistent=True)
+        self.register_buffer('basis', vectors[:num_classes].to(getattr(torch, basis_dtype)).contiguous(),
+                             persistent=True)
         attach_checks(self)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:

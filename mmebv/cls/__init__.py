@@ -2,7 +2,7 @@
 
 - ``MODELS``: the heads ``FixedClsHead`` (any registered basis), ``EBVClsHead`` (EBV basis by
   default), ``GrassmannClsHead``, ``LargestMarginClsHead``, ``DMLCRCClsHead``; the losses
-  ``LMSoftmaxLoss``, ``DotRegressionLoss``; the backbone ``SmallConvNet``;
+  ``LMSoftmaxLoss``, ``DotRegressionLoss``, ``ChunkedCrossEntropyLoss``; the backbone ``SmallConvNet``;
 - ``DATASETS``: ``LocalFashionMNIST``.
 
 It imports mmpretrain and the host-neutral core (:mod:`mmebv.classifiers`, :mod:`mmebv.losses`,
@@ -15,9 +15,9 @@ check_supported('torch', 'mmengine', 'mmpretrain')
 from .backbones import SmallConvNet  # noqa: E402
 from .datasets import LocalFashionMNIST  # noqa: E402
 from .heads import CheckedClsHead, DMLCRCClsHead, EBVClsHead, FixedClsHead, GrassmannClsHead, LargestMarginClsHead  # noqa: E402
-from .losses import DotRegressionLoss, LMSoftmaxLoss  # noqa: E402
+from .losses import ChunkedCrossEntropyLoss, DotRegressionLoss, LMSoftmaxLoss  # noqa: E402
 
 __all__ = [
-    'CheckedClsHead', 'DMLCRCClsHead', 'DotRegressionLoss', 'EBVClsHead', 'FixedClsHead', 'GrassmannClsHead',
-    'LargestMarginClsHead', 'LMSoftmaxLoss', 'LocalFashionMNIST', 'SmallConvNet'
+    'CheckedClsHead', 'ChunkedCrossEntropyLoss', 'DMLCRCClsHead', 'DotRegressionLoss', 'EBVClsHead', 'FixedClsHead',
+    'GrassmannClsHead', 'LargestMarginClsHead', 'LMSoftmaxLoss', 'LocalFashionMNIST', 'SmallConvNet'
 ]

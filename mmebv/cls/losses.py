@@ -3,7 +3,7 @@ import torch
 import torch.nn as nn
 from mmpretrain.registry import MODELS
 
-from mmebv.losses import dot_regression, lm_softmax
+from mmebv.losses import chunked_cross_entropy, dot_regression, lm_softmax
 
 
 @MODELS.register_module()
@@ -43,3 +43,31 @@ class DotRegressionLoss(nn.Module):
 
     def forward(self, cls_score: torch.Tensor, label: torch.Tensor, avg_factor=None, **kwargs) -> torch.Tensor:
         return self.loss_weight * dot_regression(cls_score, label).mean()
+
+
+@MODELS.register_module()
+class ChunkedCrossEntropyLoss(nn.Module):
+    """Cross-entropy over many classes without the (B, N) logits (:func:`mmebv.losses.chunked_cross_entropy`).
+
+    For a :class:`FixedClsHead`: the head hands it the embeddings, its fixed class vectors and
+    1 / temperature instead of logits, and the logits are formed ``chunk`` classes at a time in
+    the forward and the backward pass. Hard labels only (soft targets would be (B, N) themselves);
+    label smoothing is computed in closed form.
+
+    Args:
+        chunk (int): classes per block. Defaults to 65536.
+        label_smooth_val (float): ε of label smoothing. Defaults to 0.
+        loss_weight (float): weight of the loss. Defaults to 1.0.
+    """
+
+    takes_embedding = True
+
+    def __init__(self, chunk: int = 65536, label_smooth_val: float = 0.0, loss_weight: float = 1.0) -> None:
+        super().__init__()
+        self.chunk, self.label_smooth_val, self.loss_weight = chunk, label_smooth_val, loss_weight
+
+    def forward(self, embedding: torch.Tensor, vectors: torch.Tensor, label: torch.Tensor,
+                scale: float) -> torch.Tensor:
+        """(B, d) embeddings, (N, d) class vectors, (B, ) labels, logit scale -> the mean loss."""
+        return self.loss_weight * chunked_cross_entropy(embedding, vectors, label, scale, self.chunk,
+                                                        self.label_smooth_val).mean()

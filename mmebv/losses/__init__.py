@@ -1,5 +1,6 @@
 """Losses on classifier outputs, pure torch: importing this imports no OpenMMLab package."""
+from .chunked_cross_entropy import chunked_cross_entropy
 from .dot_regression import dot_regression
 from .largest_margin import lm_softmax, sample_margin, zero_centroid
 
-__all__ = ['dot_regression', 'lm_softmax', 'sample_margin', 'zero_centroid']
+__all__ = ['chunked_cross_entropy', 'dot_regression', 'lm_softmax', 'sample_margin', 'zero_centroid']

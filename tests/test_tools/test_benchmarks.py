@@ -6,13 +6,18 @@ pytestmark = pytest.mark.e2e
 
 
 def test_benchmark_heads_prints_every_head():
-    out = run(['tools/analysis_tools/benchmark_heads.py', '--classes', '50,200', '--batch', '8',
-               '--in-channels', '100', '--steps', '1'])
-    rows = [line for line in out.splitlines() if line.startswith('| 50') or line.startswith('| 200')]
+    out = run(['tools/analysis_tools/benchmark_heads.py', '--classes', '50,200,300000', '--batch', '8',
+               '--in-channels', '100', '--steps', '1', '--memory-budget-gib', '0.3', '--whole-model-batch', '2'])
+    rows = [line for line in out.splitlines() if line.startswith(('| 50 ', '| 200 ', '| 300,000 '))]
     heads = [row.split('|')[2].strip() for row in rows]
     assert heads == ['FC', 'EBV d=512', 'EBV d=1024', 'EBV d=50', 'EBV d=100, no projection', 'GCR k=8',
-                     'FC', 'EBV d=512', 'EBV d=1024', 'GCR k=8']
-    assert all(row.split('|')[4].strip() == '1.00' for row in rows if '| FC |' in row)
+                     'FC', 'EBV d=512', 'EBV d=1024', 'GCR k=8',
+                     'FC', 'EBV d=512, chunked loss', 'EBV d=1024, chunked loss', 'EBV d=512, chunked loss, bf16 basis']
+    assert all(row.split('|')[4].strip() == '1.00' for row in rows if '| FC |' in row and 'not run' not in row)
+    assert 'not run: needs about 0.4 GiB > 0.3 GiB' in rows[10]  # FC at 300k classes, over the budget
+    assert float(rows[-1].split('|')[3]) > 0  # the bf16 chunked head ran
+    whole = [line.split('|')[1].strip() for line in out.splitlines() if line.startswith('| ResNet-50 + ')]
+    assert whole == ['ResNet-50 + FC', 'ResNet-50 + EBV d=1000', 'ResNet-50 + EBV d=512', 'ResNet-50 + GCR k=8']
 
 
 def test_benchmark_accuracy_runs_and_prints_its_table():

@@ -1,8 +1,9 @@
 import warnings
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
 
 from mmebv.classifiers import FixedClassifier
 from mmebv.classifiers.fixed_classifier import LEGACY_BASIS_ARGS
@@ -58,12 +59,16 @@ class FixedClsHead(CheckedClsHead):
         with warnings.catch_warnings():  # said once above
             warnings.simplefilter('ignore', FutureWarning)
             self.classifier = FixedClassifier(in_channels, num_classes, **classifier)
-        cosine_logits = (self.classifier.temperature == 1 and self.classifier.normalize
-                         and self.classifier.logit_scale is None and self.classifier.bias is None)
-        if getattr(self.loss_module, 'needs_cosines', False) and not cosine_logits:
-            raise ValueError(f'{type(self.loss_module).__name__} needs the cosines themselves as scores: set '
+        fixed_scale = self.classifier.logit_scale is None and self.classifier.bias is None
+        loss_name = type(self.loss_module).__name__
+        if getattr(self.loss_module, 'needs_cosines', False) and not (
+                fixed_scale and self.classifier.temperature == 1 and self.classifier.normalize):
+            raise ValueError(f'{loss_name} needs the cosines themselves as scores: set '
                              f'classifier=dict(temperature=1.0) and leave normalize, learnable_scale and bias '
                              f'at their defaults')
+        if getattr(self.loss_module, 'takes_embedding', False) and not fixed_scale:
+            raise ValueError(f'{loss_name} forms the logits itself, as embedding · basis / temperature: leave '
+                             f'learnable_scale and bias off')
 
     def check_features(self, x: torch.Tensor) -> None:
         """The classifier checks its own input (size and finiteness)."""
@@ -75,6 +80,15 @@ class FixedClsHead(CheckedClsHead):
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
         """(B, C) features of the last stage -> (B, N) logits."""
         return self.classifier(self.pre_logits(feats))
+
+    def losses(self, feats: Sequence[torch.Tensor], data_samples: List[DataSample], **kwargs) -> dict:
+        """The configured loss; a loss that ``takes_embedding`` (``ChunkedCrossEntropyLoss``) gets the
+        embeddings and the class vectors instead of the (B, N) logits."""
+        if not getattr(self.loss_module, 'takes_embedding', False):
+            return super().losses(feats, data_samples, **kwargs)
+        embedding = self.classifier.embed(self.pre_logits(feats))
+        target = self.targets(data_samples)
+        return dict(loss=self.loss_module(embedding, self.classifier.basis, target, 1.0 / self.classifier.temperature))
 
     def class_representation(self) -> torch.Tensor:
         """The fixed class vectors (N, d)."""
