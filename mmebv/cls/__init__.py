@@ -3,7 +3,8 @@
 - ``MODELS``: the heads ``FixedClsHead`` (any registered basis), ``EBVClsHead`` (EBV basis by
   default), ``GrassmannClsHead``, ``LargestMarginClsHead``, ``DMLCRCClsHead``; the losses
   ``LMSoftmaxLoss``, ``DotRegressionLoss``, ``ChunkedCrossEntropyLoss``; the backbone ``SmallConvNet``;
-- ``DATASETS``: ``LocalFashionMNIST``.
+- ``DATASETS``: ``LocalFashionMNIST``;
+- ``OPTIMIZERS``: ``RiemannianLamb`` (mmpretrain's Lamb with Grassmann parameters on their manifold).
 
 It imports mmpretrain and the host-neutral core (:mod:`mmebv.classifiers`, :mod:`mmebv.losses`,
 :mod:`mmebv.grassmann`), never mmdet or mmseg, and needs no compiled mmcv ops.
@@ -16,8 +17,9 @@ from .backbones import SmallConvNet  # noqa: E402
 from .datasets import LocalFashionMNIST  # noqa: E402
 from .heads import CheckedClsHead, DMLCRCClsHead, EBVClsHead, FixedClsHead, GrassmannClsHead, LargestMarginClsHead  # noqa: E402
 from .losses import ChunkedCrossEntropyLoss, DotRegressionLoss, LMSoftmaxLoss  # noqa: E402
+from .optimizers import RiemannianLamb  # noqa: E402
 
 __all__ = [
     'CheckedClsHead', 'ChunkedCrossEntropyLoss', 'DMLCRCClsHead', 'DotRegressionLoss', 'EBVClsHead', 'FixedClsHead',
-    'GrassmannClsHead', 'LargestMarginClsHead', 'LMSoftmaxLoss', 'LocalFashionMNIST', 'SmallConvNet'
+    'GrassmannClsHead', 'LargestMarginClsHead', 'LMSoftmaxLoss', 'LocalFashionMNIST', 'RiemannianLamb', 'SmallConvNet'
 ]

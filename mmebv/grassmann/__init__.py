@@ -1,5 +1,6 @@
-"""Grassmann-manifold math for subspace classifiers (pure torch, no OpenMMLab import)."""
+"""Grassmann-manifold math and optimizers for subspace classifiers (pure torch, no OpenMMLab import)."""
 from .manifold import geodesic_step, orthonormalize, project_tangent, random_subspaces, retract, subspace_angles
+from .optim import RiemannianAdamW, RiemannianMixin, RiemannianSGD, is_grassmann
 
 __all__ = ['geodesic_step', 'orthonormalize', 'project_tangent', 'random_subspaces', 'retract',
-           'subspace_angles']
+           'subspace_angles', 'RiemannianAdamW', 'RiemannianMixin', 'RiemannianSGD', 'is_grassmann']
