@@ -8,7 +8,7 @@ model = dict(
         type='LargestMarginClsHead',
         num_classes=10,
         in_channels=128,  # = backbone widths[-1]
-        scale=64.0,  # s = 64, the paper's
+        scale=64.0,  # s = 64, the head's default (the value the paper used is not checked here)
         sample_margin_weight=1.0,
         zero_centroid_weight=0.0,  # balanced data: the zero-centroid term is for long tails
         loss=dict(type='LMSoftmaxLoss', loss_weight=1.0)))

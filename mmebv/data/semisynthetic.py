@@ -1,13 +1,15 @@
-"""Small semi-synthetic detection and segmentation sets: real Fashion-MNIST items on backgrounds.
+"""Small semi-synthetic classification, detection and segmentation sets: real Fashion-MNIST items on
+backgrounds.
 
-There is no COCO or ADE20K on the machines mmebv is tested on. These sets keep the real on-disk
-formats (COCO instances JSON with boxes and polygon masks; ADE20K's images + label PNGs), so
-mmdet's and mmseg's COCO/ADE20K configs read them unchanged. The objects are real Fashion-MNIST
+There is no ImageNet, COCO or ADE20K on the machines mmebv is tested on. These sets keep the real
+on-disk formats (ImageNet's class folders with meta/{train,val}.txt; COCO instances JSON with
+boxes and polygon masks; ADE20K's images + label PNGs), so mmpretrain's, mmdet's and mmseg's
+configs read them unchanged. The objects are real Fashion-MNIST
 images (upscaled, tinted, pasted onto smooth random backgrounds); their layout is synthetic.
 
-Labels: Fashion-MNIST class i is written as the i-th category of the target dataset (COCO ids 1-10,
-'person' ... 'traffic light'; ADE20K label values 2-11, 'building' ... 'cabinet'); the background is
-ADE20K's first class ('wall', value 1). The category *names* are the target dataset's, so its
+Labels: Fashion-MNIST class i is written as the i-th category of the target dataset (ImageNet
+labels 0-9, 'tench' ... ; COCO ids 1-10, 'person' ... 'traffic light'; ADE20K label values 2-11,
+'building' ... 'cabinet'); the background is ADE20K's first class ('wall', value 1). The category *names* are the target dataset's, so its
 configs need no change; they do not describe the objects.
 
 No OpenMMLab import here: numpy, OpenCV and the IDX files only.
@@ -215,4 +217,39 @@ def make_ade20k(out: str, fashion_root: str, ade_names: Sequence[str], num_train
             cv2.imwrite(osp.join(out, 'annotations', folder, name + '.png'), label_map)
         counts[split] = count
     write_marker(out, 'ADE20K', counts, seed, ade_names[1:11])
+    return counts
+
+
+def make_imagenet(out: str, fashion_root: str, imagenet_names: Sequence[str], num_train: int = 200,
+                  num_val: int = 50, size: int = 64, seed: int = 0) -> Dict[str, int]:
+    """Write ``out/{train,val}/class_<i>/*.JPEG`` and ``out/meta/{train,val}.txt`` (ImageNet's layout
+    with annotation files), one upscaled, tinted Fashion-MNIST item per picture, labelled with its
+    class (0-9 of ImageNet's 1000). Arguments as :func:`make_coco` (``imagenet_names``: ImageNet's
+    1000 class names, in order; ``size`` defaults to 64: the configs' crops upsample).
+
+    Returns:
+        dict: the number of images written per split.
+    """
+    if len(imagenet_names) != 1000:
+        raise ValueError(f'expected ImageNet\'s 1000 class names, got {len(imagenet_names)}')
+    prepare_folder(out)
+    os.makedirs(osp.join(out, 'meta'), exist_ok=True)
+    counts = {}
+    for split, count in (('train', num_train), ('val', num_val)):
+        images, labels = load_items(fashion_root, SPLITS[split])
+        rng = np.random.default_rng([seed, split == 'val'])
+        lines = []
+        for index in range(count):
+            picture, objects = compose(rng, images, labels, size, max_objects=1)
+            if not objects:  # an item too faint to see: draw another
+                picture, objects = compose(rng, images, labels, size, max_objects=1)
+            label = objects[0][0] if objects else 0
+            name = osp.join(f'class_{label:03d}', f'{split}_{index:06d}.JPEG')
+            os.makedirs(osp.join(out, split, f'class_{label:03d}'), exist_ok=True)
+            cv2.imwrite(osp.join(out, split, name), picture[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
+            lines.append(f'{name} {label}')
+        with open(osp.join(out, 'meta', f'{split}.txt'), 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        counts[split] = count
+    write_marker(out, 'ImageNet', counts, seed, imagenet_names[:10])
     return counts

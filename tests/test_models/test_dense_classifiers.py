@@ -112,12 +112,14 @@ def test_mixin_refuses_a_classifier_that_is_not_a_1x1_conv():
 
 @pytest.mark.parametrize('basis', ['SimplexETF', 'Hadamard', 'MaxSeparation'])
 def test_every_fixed_geometry_is_one_config_line_in_detection_and_segmentation(basis):
-    """The shipped EBV Mask R-CNN and UperNet configs with only the basis type changed."""
+    """The shipped EBV Mask R-CNN and UperNet configs with only the basis type (and its size) changed."""
     from mmengine.config import Config
     from mmengine.registry import MODELS
     det = Config.fromfile(osp.join(ROOT, 'configs/mask-rcnn_r50_ebv_coco.py'))
     det.merge_from_dict({'model.roi_head.bbox_head.cls_predictor_cfg.basis.type': basis,
-                         'model.roi_head.mask_head.classifier.basis.type': basis})
+                         'model.roi_head.bbox_head.cls_predictor_cfg.embed_dim': None,  # the geometry's own d
+                         'model.roi_head.mask_head.classifier.basis.type': basis,
+                         'model.roi_head.mask_head.classifier.embed_dim': None})
     init_default_scope('mmdet')
     roi_head = MODELS.build(det.model).roi_head
     for classifier, rows in ((roi_head.bbox_head.fc_cls, 81), (roi_head.mask_head.conv_logits, 80)):

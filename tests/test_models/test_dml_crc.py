@@ -65,3 +65,25 @@ def test_bad_settings_are_refused():
         build_head(ridge=0)
     with pytest.raises(ValueError, match='set in_channels to 7'):
         build_head()((torch.randn(2, 7), ))
+
+
+def test_the_crc_rule_divides_the_residual_by_the_class_codes_norm():
+    head = build_head(ridge=0.3, decision='crc', scale=2.0)
+    x = torch.randn(6, 5)
+    L, A = head.metric.detach(), head.atoms.detach()
+    xt = F.normalize(x @ L.T, dim=1).double()
+    At = F.normalize(A @ L.T, dim=1).double().T
+    codes = torch.linalg.solve(At.T @ At + 0.3 * torch.eye(6, dtype=torch.float64), At.T @ xt.T)
+    expected = torch.stack([-2.0 * (xt.T - At[:, 2 * c:2 * c + 2] @ codes[2 * c:2 * c + 2]).norm(dim=0)
+                            / codes[2 * c:2 * c + 2].norm(dim=0) for c in range(3)], dim=1)
+    assert torch.allclose(head((x, )).double(), expected, atol=1e-5)
+    with pytest.raises(ValueError, match="decision must be one of"):
+        build_head(decision='sparse')
+
+
+def test_a_low_rank_metric_starts_as_a_projection_that_uses_every_channel():
+    head = build_head(in_channels=8, metric_dim=3)
+    L = head.metric.detach()
+    assert torch.allclose(L @ L.T, torch.eye(3), atol=1e-6)  # orthonormal rows
+    assert (L.abs().sum(0) > 0).all()  # no channel left out, as a truncated identity would
+    assert torch.equal(build_head(in_channels=5, metric_dim=5).metric.detach(), torch.eye(5))

@@ -1,7 +1,8 @@
-"""Build a small semi-synthetic COCO or ADE20K set from real Fashion-MNIST items.
+"""Build a small semi-synthetic ImageNet, COCO or ADE20K set from real Fashion-MNIST items.
 
-    python tools/misc/make_semisynthetic_data.py coco   [--out data/coco] [--train 200 --val 50]
-    python tools/misc/make_semisynthetic_data.py ade20k [--out data/ade/ADEChallengeData2016]
+    python tools/misc/make_semisynthetic_data.py imagenet [--out data/imagenet] [--train 200 --val 50]
+    python tools/misc/make_semisynthetic_data.py coco     [--out data/coco]
+    python tools/misc/make_semisynthetic_data.py ade20k   [--out data/ade/ADEChallengeData2016]
 
 The default --out is where mmdet's and mmseg's configs look, so they run on it unchanged. A folder
 this tool did not make is never overwritten. See mmebv/data/semisynthetic.py for the labels.
@@ -13,9 +14,9 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmebv.data.semisynthetic import make_ade20k, make_coco  # noqa: E402
+from mmebv.data.semisynthetic import make_ade20k, make_coco, make_imagenet  # noqa: E402
 
-DEFAULT_OUT = {'coco': 'data/coco', 'ade20k': 'data/ade/ADEChallengeData2016'}
+DEFAULT_OUT = {'imagenet': 'data/imagenet', 'coco': 'data/coco', 'ade20k': 'data/ade/ADEChallengeData2016'}
 
 
 def main() -> None:
@@ -25,21 +26,26 @@ def main() -> None:
     parser.add_argument('--fashion-root', default='data/fashion_mnist', help='Fashion-MNIST IDX files')
     parser.add_argument('--train', type=int, default=200, help='training images')
     parser.add_argument('--val', type=int, default=50, help='validation images')
-    parser.add_argument('--size', type=int, default=256, help='image side in pixels')
+    parser.add_argument('--size', type=int, help='image side in pixels (default: 64 for imagenet, else 256)')
     parser.add_argument('--max-objects', type=int, default=4, help='objects per image, at most')
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
     out = args.out or DEFAULT_OUT[args.kind]
     start = time.perf_counter()
-    if args.kind == 'coco':
+    if args.kind == 'imagenet':
+        from mmpretrain.datasets import ImageNet
+        counts = make_imagenet(out, args.fashion_root, ImageNet.METAINFO['classes'], args.train, args.val,
+                               args.size or 64, args.seed)
+        what = 'images'
+    elif args.kind == 'coco':
         from mmdet.datasets import CocoDataset
         counts = make_coco(out, args.fashion_root, CocoDataset.METAINFO['classes'], args.train, args.val,
-                           args.size, args.max_objects, args.seed)
+                           args.size or 256, args.max_objects, args.seed)
         what = 'instances'
     else:
         from mmseg.datasets import ADE20KDataset
         counts = make_ade20k(out, args.fashion_root, ADE20KDataset.METAINFO['classes'], args.train,
-                             args.val, args.size, args.max_objects, args.seed)
+                             args.val, args.size or 256, args.max_objects, args.seed)
         what = 'images'
     print(f'wrote a semi-synthetic {args.kind} set to {out}: ' +
           ', '.join(f'{split} {n} {what}' for split, n in counts.items()) +

@@ -26,7 +26,8 @@ class LargestMarginClsHead(CheckedClsHead):
     Args:
         num_classes (int): number of classes N.
         in_channels (int): size d of the feature.
-        scale (float): s. Defaults to 64 (the paper's choice for LM-Softmax).
+        scale (float): s. Defaults to 64 (a usual scale of normalised softmax losses; the value
+            the largest-margin paper used is not checked here).
         sample_margin_weight (float): weight of the sample-margin term; 0 leaves it out.
             Defaults to 0.
         zero_centroid_weight (float): weight of the zero-centroid term; 0 leaves it out.
