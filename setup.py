@@ -34,7 +34,7 @@ def get_version() -> str:
 
 
 def add_mim_extension() -> None:
-    """Put tools/ and configs/ under mmebv/.mim/ so that `mim train mmebv CONFIG` finds them.
+    """Put tools/, configs/ and model-index.yml under mmebv/.mim/, where mim looks for them.
 
     Editable installs get symlinks (edits show at once); other installs get copies.
     """
@@ -46,7 +46,7 @@ def add_mim_extension() -> None:
         return
     mim_path = osp.join(ROOT, 'mmebv', '.mim')
     os.makedirs(mim_path, exist_ok=True)
-    for name in ('tools', 'configs'):
+    for name in ('tools', 'configs', 'model-index.yml'):
         src, dst = osp.join(ROOT, name), osp.join(mim_path, name)
         if osp.islink(dst) or osp.isfile(dst):
             os.remove(dst)
@@ -54,6 +54,8 @@ def add_mim_extension() -> None:
             shutil.rmtree(dst)
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim_path), dst)
+        elif osp.isfile(src):
+            shutil.copyfile(src, dst)
         else:
             shutil.copytree(src, dst)
 
