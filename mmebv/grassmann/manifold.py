@@ -34,19 +34,29 @@ def project_tangent(W: torch.Tensor, D: torch.Tensor) -> torch.Tensor:
     return D - (D @ W.transpose(-2, -1)) @ W
 
 
-def geodesic_step(W: torch.Tensor, H: torch.Tensor) -> torch.Tensor:
-    """Follow the geodesic from W with tangent H (..., k, d) for unit time.
+def geodesic_coefficients(gram: torch.Tensor) -> tuple:
+    """The two k x k matrices of a geodesic step, from the Gram matrix H Hᵀ (..., k, k) of its tangent.
 
     With S = Wᵀ and the thin SVD Hᵀ = U Σ Vᵀ, the geodesic is S V cos(Σ) Vᵀ + U sin(Σ) Vᵀ (Edelman,
-    Arias & Smith 1998). Since U sin(Σ) = Hᵀ V sinc(Σ), in rows it is
-    W(1) = (V cos(Σ) Vᵀ) W + (V sinc(Σ) Vᵀ) H, where V and Σ² come from the k x k eigenproblem
-    H Hᵀ = V Σ² Vᵀ: two k x k matrices per class, and no division by a vanishing singular value.
+    Arias & Smith 1998). Since U sin(Σ) = Hᵀ V sinc(Σ), in rows it is W(1) = along @ W + across @ H
+    with along = V cos(Σ) Vᵀ and across = V sinc(Σ) Vᵀ, where V and Σ² come from the k x k
+    eigenproblem H Hᵀ = V Σ² Vᵀ: no SVD of a tall matrix, no division by a vanishing singular value.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``along`` and ``across``, (..., k, k).
     """
-    eigvals, V = torch.linalg.eigh(H @ H.transpose(-2, -1))
+    eigvals, V = torch.linalg.eigh(gram)
     sigma = eigvals.clamp_min(0).sqrt()
     Vh = V.transpose(-2, -1)
     along = (V * torch.cos(sigma).unsqueeze(-2)) @ Vh
     across = (V * torch.sinc(sigma / torch.pi).unsqueeze(-2)) @ Vh  # torch.sinc(x) = sin(pi x) / (pi x)
+    return along, across
+
+
+def geodesic_step(W: torch.Tensor, H: torch.Tensor) -> torch.Tensor:
+    """Follow the geodesic from W with tangent H (..., k, d) for unit time (see
+    :func:`geodesic_coefficients`)."""
+    along, across = geodesic_coefficients(H @ H.transpose(-2, -1))
     return along @ W + across @ H
 
 

@@ -23,7 +23,7 @@ from typing import Callable, Optional
 
 import torch
 
-from .manifold import orthonormalize, project_tangent, retract
+from .manifold import geodesic_coefficients, orthonormalize, retract
 
 RETRACTIONS = ('geodesic', 'qr', 'polar')
 
@@ -95,26 +95,40 @@ class RiemannianMixin:
         return loss
 
     def _grassmann_step(self, param: torch.Tensor, group: dict) -> None:
-        bases = param.detach()
-        tangent = project_tangent(bases, param.grad)
+        # The step touches N k d numbers several times and N k k ones a few times: every product
+        # with the (N, k, d) tensors is a batched matmul that writes into an existing tensor where it
+        # can (baddbmm_), and the step size is folded into the k x k geodesic coefficients.
+        shape = param.shape
+        W, G = param.detach().reshape(-1, *shape[-2:]), param.grad.reshape(-1, *shape[-2:])
         state = self.state[param]
         momentum, dampening = group['grassmann_momentum'], group.get('dampening', 0.0)
-        direction = tangent
-        if momentum:
-            buffer = state.get('momentum_buffer')
-            if buffer is None:
-                buffer = state['momentum_buffer'] = tangent.clone()
-            else:
-                buffer.mul_(momentum).add_(tangent, alpha=1 - dampening)
-            direction = tangent.add(buffer, alpha=momentum) if group.get('nesterov') else buffer
-        moved = retract(bases, -group['lr'] * group['grassmann_lr_factor'] * direction, group['retraction'])
+        step_size = -group['lr'] * group['grassmann_lr_factor']
+        coords = G @ W.transpose(-2, -1)  # tangent = G - coords @ W
+        buffer = state.get('momentum_buffer')
+        if buffer is not None and buffer.shape != shape:  # resumed from mmebv 0.1's (..., d, k) columns
+            buffer = state['momentum_buffer'] = buffer.transpose(-2, -1).contiguous()
+        if momentum and buffer is not None:  # buffer <- m buffer + (1 - dampening) tangent
+            buffer = buffer.view_as(W)
+            buffer.mul_(momentum).add_(G, alpha=1 - dampening).baddbmm_(coords, W, alpha=dampening - 1)
+        tangent = None
+        if not momentum or buffer is None or group.get('nesterov'):
+            tangent = torch.baddbmm(G, coords, W, alpha=-1)
+        if momentum and buffer is None:
+            buffer = state['momentum_buffer'] = tangent.clone().view(shape)
+            buffer = buffer.view_as(W)
+        direction = tangent if not momentum else (tangent.add(buffer, alpha=momentum) if group.get('nesterov')
+                                                  else buffer)
+        if group['retraction'] == 'geodesic':
+            along, across = geodesic_coefficients(step_size**2 * (direction @ direction.transpose(-2, -1)))
+            moved = torch.bmm(along, W).baddbmm_(across, direction, alpha=step_size)
+        else:
+            moved = retract(W, step_size * direction, group['retraction'])
         state['step'] = state.get('step', 0) + 1
         if state['step'] % group['reorthonormalize_every'] == 0:
             moved = orthonormalize(moved)
-        param.copy_(moved)
-        buffer = state.get('momentum_buffer')
-        if buffer is not None:  # transport the momentum to the tangent space at the new point
-            buffer.copy_(project_tangent(moved, buffer))
+        param.copy_(moved.view(shape))
+        if momentum:  # transport the momentum to the tangent space at the new point
+            buffer.baddbmm_(buffer @ moved.transpose(-2, -1), moved, alpha=-1)
 
 
 class RiemannianSGD(RiemannianMixin, torch.optim.SGD):
