@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.e2e  # a fresh interpreter per module
+
 HOSTS = {'mmengine', 'mmcv', 'mmdet', 'mmseg', 'mmpretrain'}
 CORE = ('mmebv', 'mmebv.stack', 'mmebv.ebv', 'mmebv.classifiers', 'mmebv.losses', 'mmebv.grassmann',
         'mmebv.analysis', 'mmebv.data.semisynthetic', 'mmebv.utils', 'mmebv.utils.publishing',

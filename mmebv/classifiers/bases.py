@@ -144,11 +144,14 @@ def max_separation_matrix(num_classes: int) -> torch.Tensor:
     """
     if num_classes < 2:
         raise ValueError(f'maximum separation needs at least 2 classes, got {num_classes}')
-    P = torch.tensor([[1.0, -1.0]], dtype=torch.float64)
-    for k in range(2, num_classes):
-        top = torch.cat([torch.ones(1, 1, dtype=torch.float64), torch.full((1, k), -1.0 / k, dtype=torch.float64)], 1)
-        bottom = torch.cat([torch.zeros(k - 1, 1, dtype=torch.float64), math.sqrt(1 - 1 / k**2) * P], 1)
-        P = torch.cat([top, bottom], 0)
+    # Unrolled: row i holds a_i at column i and -a_i / (N - 1 - i) after it, with a_0 = 1 and
+    # a_i = a_{i-1} sqrt(1 - 1 / (N - i)²), the factor of the level it is nested in.
+    rows = torch.arange(num_classes - 1, dtype=torch.float64)
+    factors = torch.sqrt(1 - 1 / (num_classes - rows[1:])**2)
+    a = torch.cat([torch.ones(1, dtype=torch.float64), torch.cumprod(factors, 0)])
+    columns = torch.arange(num_classes)
+    P = torch.where(columns[None, :] > rows[:, None], -(a / (num_classes - 1 - rows))[:, None], 0.0)
+    P[rows.long(), rows.long()] = a
     return P
 
 

@@ -28,6 +28,15 @@ def test_simplex_etf_has_cosine_exactly_minus_one_over_n_minus_one(num_classes, 
     assert not torch.equal(vectors, other) or num_classes == dim == 2  # the seed rotates it
 
 
+def test_max_separation_matrix_is_the_papers_recursion():
+    P = torch.tensor([[1.0, -1.0]], dtype=torch.float64)  # P_1; P_k = [[1, -1ᵀ/k], [0, sqrt(1 - 1/k²) P_(k-1)]]
+    for k in range(2, 6):
+        top = torch.cat([torch.ones(1, 1), torch.full((1, k), -1.0 / k)], 1).double()
+        bottom = torch.cat([torch.zeros(k - 1, 1, dtype=torch.float64), (1 - 1 / k**2)**0.5 * P], 1)
+        P = torch.cat([top, bottom], 0)
+    assert torch.allclose(max_separation_matrix(6), P, atol=1e-12)
+
+
 @pytest.mark.parametrize('num_classes', [2, 3, 10, 150, 1000])
 def test_max_separation_has_cosine_exactly_minus_one_over_n_minus_one(num_classes):
     P = max_separation_matrix(num_classes)

@@ -37,7 +37,7 @@ def test_a_half_precision_basis_gives_the_loss_of_its_widened_copy():
 
 
 def test_the_head_trains_with_it_as_it_does_with_full_logits():
-    cfg = dict(type='EBVClsHead', num_classes=300, in_channels=12, classifier=dict(embed_dim=16))
+    cfg = dict(type='EBVClsHead', num_classes=300, in_channels=12, classifier=dict(embed_dim=300))
     chunked = MODELS.build(dict(cfg, loss=dict(type='ChunkedCrossEntropyLoss', chunk=50)))
     full = MODELS.build(cfg)
     full.load_state_dict(chunked.state_dict())
@@ -51,4 +51,4 @@ def test_the_head_trains_with_it_as_it_does_with_full_logits():
     with pytest.raises(ValueError, match='hard labels'):
         chunked.loss((x, ), [DataSample().set_gt_score(torch.softmax(torch.randn(300), 0)) for _ in range(8)])
     with pytest.raises(ValueError, match='leave learnable_scale and bias off'):
-        MODELS.build(dict(cfg, classifier=dict(embed_dim=16, bias=True), loss=dict(type='ChunkedCrossEntropyLoss')))
+        MODELS.build(dict(cfg, classifier=dict(embed_dim=300, bias=True), loss=dict(type='ChunkedCrossEntropyLoss')))

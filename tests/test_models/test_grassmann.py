@@ -128,6 +128,7 @@ def toy_problem(seed=0):
     return centers[labels] + torch.randn(64, 16, generator=generator), labels
 
 
+@pytest.mark.e2e  # a thousand optimizer steps: tens of seconds on 2 cores
 def test_1000_steps_keep_k8_bases_orthonormal_and_learn():
     head = build_head(num_classes=10, in_channels=32, subspace_dim=8)
     optimizer = RiemannianSGD(head.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-4)
