@@ -34,7 +34,8 @@ def write_idx(folder, split='t10k', images=4, labels=4, label_value=3, images_ma
     """Fashion-MNIST-named IDX files with ``images`` 28x28 images and ``labels`` labels."""
     image_bytes = struct.pack('>IIII', images_magic, images, 28, 28) + bytes(images * 28 * 28)
     (folder / f'{split}-images-idx3-ubyte').write_bytes(image_bytes[:len(image_bytes) - cut])
-    (folder / f'{split}-labels-idx1-ubyte').write_bytes(struct.pack('>II', 0x801, labels) + bytes([label_value]) * labels)
+    label_bytes = struct.pack('>II', 0x801, labels) + bytes([label_value]) * labels
+    (folder / f'{split}-labels-idx1-ubyte').write_bytes(label_bytes)
 
 
 @pytest.fixture
