@@ -115,3 +115,5 @@ def test_every_demo_head_trains_through_train_py(config, tmp_path):
     log = run(['tools/train.py', config, '--work-dir', str(tmp_path), '--cfg-options', *SHORT,
                'train_cfg.max_epochs=1'])
     assert top1(log) > 20.0  # 30 iterations; 10 classes, chance is 10%
+    checkpoint = load_checkpoint_file(osp.join(str(tmp_path), 'epoch_1.pth'))  # safe loading reads it
+    assert checkpoint['meta']['epoch'] == 1 and 'log_scalars' in checkpoint['message_hub']
