@@ -16,7 +16,7 @@ import glob
 import os
 import os.path as osp
 import re
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import torch
 from mmengine.dist import is_main_process
@@ -187,12 +187,20 @@ def _candidates(work_dir: str) -> List[str]:
     return [path for _, _, path in sorted(found, reverse=True)]
 
 
-def find_resumable_checkpoint(work_dir: str, logger: str = 'current') -> Optional[str]:
+def _log(message: str) -> None:
+    print_log(message, logger='current')
+
+
+def find_resumable_checkpoint(work_dir: str, say: Callable[[str], None] = _log) -> Optional[str]:
     """The checkpoint that resuming ``work_dir`` should start from, or None when it has none.
 
     The file named in ``work_dir/last_checkpoint`` comes first; if it is missing, empty or does not
     read completely, the newest ``epoch_*.pth``/``iter_*.pth`` that does. Each skipped file is named
     with its reason.
+
+    Args:
+        work_dir (str): the run's directory.
+        say (callable): where the messages about skipped files go. Defaults to mmengine's current logger.
 
     Raises:
         CheckpointError: checkpoints exist but none of them reads completely.
@@ -203,8 +211,7 @@ def find_resumable_checkpoint(work_dir: str, logger: str = 'current') -> Optiona
         with open(pointer) as f:
             named = f.read().strip() or None
         if named is None:
-            print_log(f'{pointer} is empty (a save was cut off): looking for checkpoints in {work_dir}',
-                      logger=logger)
+            say(f'{pointer} is empty (a save was cut off): looking for checkpoints in {work_dir}')
     order = ([named] if named else []) + [p for p in _candidates(work_dir) if not named or
                                           osp.realpath(p) != osp.realpath(named)]
     skipped = []
@@ -212,7 +219,7 @@ def find_resumable_checkpoint(work_dir: str, logger: str = 'current') -> Optiona
         reason = verify_checkpoint(path)
         if reason is None:
             if skipped:
-                print_log('skipped ' + '; '.join(skipped) + f': resuming from {path}', logger=logger)
+                say('skipped ' + '; '.join(skipped) + f': resuming from {path}')
             return path
         skipped.append(reason)
     if skipped:
