@@ -98,6 +98,7 @@ def test_training_killed_at_random_moments_always_resumes(tmp_path):
     work_dir = tmp_path / 'run'
     args = [sys.executable, 'tools/train.py', CONFIG, '--work-dir', str(work_dir), '--resume', '--cfg-options',
             *TINY, 'train_cfg.max_epochs=4']
+    kills = 0
     for attempt in range(4):
         proc = subprocess.Popen(args, cwd=ROOT, env=user_env(PYTHONUNBUFFERED='1'), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
@@ -107,6 +108,7 @@ def test_training_killed_at_random_moments_always_resumes(tmp_path):
             if attempt < 3 and sum('Epoch(' in x or 'checkpoint' in x for x in lines) >= kill_after:
                 time.sleep(rng.uniform(0, 0.4))
                 proc.kill()
+                kills += 1
                 break
         proc.stdout.close()
         code = proc.wait()
@@ -116,6 +118,7 @@ def test_training_killed_at_random_moments_always_resumes(tmp_path):
         if code == 0:
             break
     assert code == 0 and 'Epoch(train) [4][2/2]' in log, log[-3000:]
+    assert kills >= 1 and 'resumed epoch' in log  # it was killed, and the run that finished had resumed
     assert load_checkpoint_file(str(work_dir / 'epoch_4.pth'))['meta']['epoch'] == 4
 
 
