@@ -13,12 +13,16 @@
 #   6. torchvision matching torch; where its compiled ops cannot load beside a CPU torch, two
 #      unguarded fake-op registrations that break its import are guarded (transforms still work).
 #   7. Fashion-MNIST from Debian's dataset-fashion-mnist, uncompressed into data/fashion_mnist/.
-#   8. mmebv itself, editable, without touching torch or mmcv.
-#   9. what the tests and the lint step need (requirements/tests.txt: pytest, ruff, matplotlib).
+#   8. mmebv itself, editable (or, with MMEBV_INSTALL=regular, as a regular package: what
+#      `mim train/test mmebv` need, since mim looks for tools/ inside the installed package), without
+#      touching torch or mmcv.
+#   9. what the tests and the lint step need (requirements/tests.txt: pytest, ruff, matplotlib), and
+#      openmim (without its opendatalab dependency, which pins setuptools) with requirements/mim.txt.
 #
 # The versions come from mmebv/stack.py (TESTED), the one place they are written.
 # Environment: PYTHON (interpreter, default python3), MMEBV_CACHE (default ~/.cache/mmebv),
-# MMEBV_SKIP_DATA=1 (skip step 7), MAX_JOBS (parallel compile jobs for mmcv, default: cores).
+# MMEBV_SKIP_DATA=1 (skip step 7), MMEBV_INSTALL=editable|regular (step 8, default editable),
+# MAX_JOBS (parallel compile jobs for mmcv, default: cores).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -159,16 +163,30 @@ if [ "${MMEBV_SKIP_DATA:-0}" != 1 ]; then
 fi
 
 # 8. mmebv itself; its install_requires leave torch and mmcv alone.
-say "installing mmebv (editable)"
-pip_install -q --no-build-isolation -e "$ROOT"
+case "${MMEBV_INSTALL:-editable}" in
+  editable)
+    say "installing mmebv (editable)"
+    pip_install -q --no-build-isolation -e "$ROOT" ;;
+  regular)
+    # built from a copy: building a wheel in the checkout would replace the editable install's
+    # mmebv/.mim symlinks there with copies
+    say "installing mmebv (regular package, tools/ and configs/ copied into mmebv/.mim for mim)"
+    SRC=$(mktemp -d)
+    (cd "$ROOT" && tar --exclude=./data --exclude=./work_dirs --exclude=./.venv --exclude=./mmebv/.mim \
+      --exclude=./.git -cf - .) | tar -xf - -C "$SRC"
+    pip_install -q --no-build-isolation "$SRC"
+    rm -rf "$SRC" ;;
+  *) die "MMEBV_INSTALL must be editable or regular, not '$MMEBV_INSTALL'" ;;
+esac
 
 # 9. test and lint requirements (the README's test command needs pytest in this environment).
-say "installing the test requirements (requirements/tests.txt)"
-pip_install -q -r "$ROOT/requirements/tests.txt"
+say "installing the test requirements (requirements/tests.txt) and openmim (requirements/mim.txt)"
+pip_install -q -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/mim.txt"
+pip_install -q --no-deps openmim==0.3.9
 
 "$PY" - <<'EOF'
 import importlib.metadata as m
-import mmcv.ops, mmdet.models, mmseg.models, mmpretrain.models, mmebv  # noqa: F401
+import mmcv.ops, mmdet.models, mmseg.models, mmpretrain.models, mmebv, mim, pytest  # noqa: F401
 names = ['torch', 'torchvision', 'mmengine', 'mmcv', 'mmdet', 'mmsegmentation', 'mmpretrain', 'mmebv']
 print('[mmebv install] done: ' + ', '.join(f'{n} {m.version(n)}' for n in names))
 EOF

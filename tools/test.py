@@ -12,6 +12,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmebv.engine  # noqa: E402,F401  (safe loading of mmengine checkpoints, our hooks)
+from mmebv.engine import CheckpointError  # noqa: E402
+from mmebv.engine.checkpoints import CheckpointMatchHook  # noqa: E402
 from mmebv.engine.launch import add_common_args, load_config  # noqa: E402
 
 
@@ -35,8 +37,12 @@ def main() -> None:
             else [cfg.test_evaluator]
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner.register_hook(CheckpointMatchHook())  # a checkpoint of another head or config stops here
     runner.test()
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except CheckpointError as error:  # a checkpoint that is missing, damaged, unsafe or of another model
+        sys.exit(f'error: {error}')

@@ -12,6 +12,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmebv.engine  # noqa: E402,F401  (safe loading of mmengine checkpoints, our hooks)
+from mmebv.engine import CheckpointError  # noqa: E402
+from mmebv.engine.checkpoints import check_resume_path, find_resumable_checkpoint, use_atomic_checkpoints  # noqa: E402
 from mmebv.engine.launch import add_common_args, load_config  # noqa: E402
 
 
@@ -39,13 +41,22 @@ def main() -> None:
         cfg.setdefault('auto_scale_lr', {})['enable'] = True
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    use_atomic_checkpoints(cfg)  # complete files under real names; old ones removed after the new one
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        # the newest checkpoint of the work dir that reads completely (None: start from scratch)
+        cfg.resume, cfg.load_from = True, find_resumable_checkpoint(cfg.work_dir)
+        if cfg.load_from is None:
+            cfg.resume = False
+            print(f'--resume: no checkpoint in {cfg.work_dir}, starting from scratch')
     elif args.resume is not None:
+        check_resume_path(args.resume, cfg.work_dir)
         cfg.resume, cfg.load_from = True, args.resume
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except CheckpointError as error:  # a checkpoint that is missing, damaged, unsafe or of another model
+        sys.exit(f'error: {error}')

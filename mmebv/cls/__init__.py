@@ -3,7 +3,8 @@
 - ``MODELS``: the heads ``FixedClsHead`` (any registered basis), ``EBVClsHead`` (EBV basis by
   default), ``GrassmannClsHead``, ``LargestMarginClsHead``, ``DMLCRCClsHead``; the losses
   ``LMSoftmaxLoss``, ``DotRegressionLoss``, ``ChunkedCrossEntropyLoss``; the backbone ``SmallConvNet``;
-- ``DATASETS``: ``LocalFashionMNIST``;
+- ``DATASETS``: ``LocalFashionMNIST``; ``TRANSFORMS``: ``ToGrey`` (one-channel images, for the
+  one-channel demo's inferencer path);
 - ``OPTIMIZERS``: ``RiemannianLamb`` (mmpretrain's Lamb with Grassmann parameters on their manifold).
 
 It imports mmpretrain and the host-neutral core (:mod:`mmebv.classifiers`, :mod:`mmebv.losses`,
@@ -14,12 +15,13 @@ from mmebv.stack import check_supported
 check_supported('torch', 'mmengine', 'mmpretrain')
 
 from .backbones import SmallConvNet  # noqa: E402
-from .datasets import LocalFashionMNIST  # noqa: E402
+from .datasets import LocalFashionMNIST, ToGrey  # noqa: E402
 from .heads import CheckedClsHead, DMLCRCClsHead, EBVClsHead, FixedClsHead, GrassmannClsHead, LargestMarginClsHead  # noqa: E402
 from .losses import ChunkedCrossEntropyLoss, DotRegressionLoss, LMSoftmaxLoss  # noqa: E402
 from .optimizers import RiemannianLamb  # noqa: E402
 
 __all__ = [
     'CheckedClsHead', 'ChunkedCrossEntropyLoss', 'DMLCRCClsHead', 'DotRegressionLoss', 'EBVClsHead', 'FixedClsHead',
-    'GrassmannClsHead', 'LargestMarginClsHead', 'LMSoftmaxLoss', 'LocalFashionMNIST', 'RiemannianLamb', 'SmallConvNet'
+    'GrassmannClsHead', 'LargestMarginClsHead', 'LMSoftmaxLoss', 'LocalFashionMNIST', 'RiemannianLamb', 'SmallConvNet',
+    'ToGrey'
 ]

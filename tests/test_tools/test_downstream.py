@@ -8,7 +8,7 @@ import pytest
 import torch
 from helpers import ROOT, run, user_env
 
-import mmebv.engine  # noqa: F401  (safe loading of mmengine's checkpoint types)
+from mmebv.engine.safe_loading import load_checkpoint_file
 
 SIZE = 160  # keep CPU runs short: images, resize scales and crops at 160 px
 NO_WORKERS = [f'{loader}.{key}' for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -56,7 +56,7 @@ def test_mask_rcnn_ebv_trains_and_reports_coco_metrics(data_dir):
     assert 'Epoch(train) [1][2/2]' in log and 'loss_mask' in log
     for metric in ('coco/bbox_mAP', 'coco/segm_mAP'):
         assert re.search(metric + r': \d\.\d+', log), metric
-    state = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu', weights_only=False)['state_dict']
+    state = load_checkpoint_file(osp.join(work_dir, 'epoch_1.pth'))['state_dict']  # safe loading reads it
     box, mask = state['roi_head.bbox_head.fc_cls.basis'], state['roi_head.mask_head.conv_logits.basis']
     assert box.shape == (81, 81) and torch.equal(mask, box[:80])  # the mask head on the box basis's rows 0-79
 
@@ -64,9 +64,10 @@ def test_mask_rcnn_ebv_trains_and_reports_coco_metrics(data_dir):
 @pytest.mark.parametrize('config', ['configs/upernet/upernet_r50_ebv_4xb4-160k_ade20k-512x512.py',
                                     'configs/sem_fpn/fpn_r50_ebv_4xb4-160k_ade20k-512x512.py'])
 def test_segmentation_ebv_trains_and_reports_miou(data_dir, config):
-    log, _ = train(config, data_dir, SEG_SHORT)
+    log, work_dir = train(config, data_dir, SEG_SHORT)
     assert 'Iter(train) [2/2]' in log
     assert re.search(r'mIoU: \d+\.\d+', log)
+    assert 'decode_head.conv_seg.basis' in load_checkpoint_file(osp.join(work_dir, 'iter_2.pth'))['state_dict']
 
 
 def test_two_cpu_processes_with_dist_train_sh(data_dir):

@@ -7,8 +7,8 @@ import pytest
 import torch
 from helpers import run, user_env
 
-import mmebv.engine  # noqa: F401  (safe loading of mmengine's checkpoint types)
 from mmebv.ebv import generate_ebv
+from mmebv.engine.safe_loading import load_checkpoint_file
 
 CONFIG = 'configs/ebv/smallconvnet_ebv_1xb128-5e_fashion-mnist.py'
 SHORT = [
@@ -40,7 +40,7 @@ def test_short_demo_trains_evaluates_and_saves(trained):
     assert top1(log) > 40.0  # 10 classes: chance is 10%
     checkpoint = osp.join(work_dir, 'epoch_1.pth')
     assert osp.isfile(checkpoint)
-    state = torch.load(checkpoint, map_location='cpu', weights_only=True)['state_dict']
+    state = load_checkpoint_file(checkpoint)['state_dict']
     assert torch.equal(state['head.classifier.basis'], generate_ebv(10, 128, seed=0))
 
 
@@ -68,7 +68,7 @@ def test_two_cpu_processes_with_dist_train_sh(tmp_path):
                'train_dataloader.dataset.indices=1024', 'val_dataloader.dataset.indices=500',
                'train_cfg.max_epochs=1', *workers], env=env, timeout=600)
     assert 'Epoch(train) [1][4/4]' in log and 'accuracy/top1' in log  # 512 images per process
-    state = torch.load(osp.join(str(tmp_path), 'epoch_1.pth'), map_location='cpu', weights_only=True)
+    state = load_checkpoint_file(osp.join(str(tmp_path), 'epoch_1.pth'))
     assert torch.equal(state['state_dict']['head.classifier.basis'], generate_ebv(10, 128, seed=0))
 
 
@@ -115,3 +115,5 @@ def test_every_demo_head_trains_through_train_py(config, tmp_path):
     log = run(['tools/train.py', config, '--work-dir', str(tmp_path), '--cfg-options', *SHORT,
                'train_cfg.max_epochs=1'])
     assert top1(log) > 20.0  # 30 iterations; 10 classes, chance is 10%
+    checkpoint = load_checkpoint_file(osp.join(str(tmp_path), 'epoch_1.pth'))  # safe loading reads it
+    assert checkpoint['meta']['epoch'] == 1 and 'log_scalars' in checkpoint['message_hub']

@@ -14,7 +14,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import torch  # noqa: E402
 
-from mmebv.engine.safe_loading import allow_mmengine_checkpoint_types  # noqa: E402
+from mmebv.engine.safe_loading import CheckpointError, load_checkpoint_file  # noqa: E402
 from mmebv.utils.publishing import publish  # noqa: E402
 
 
@@ -23,8 +23,10 @@ def main() -> None:
     parser.add_argument('in_file', help='a training checkpoint (mmengine Runner output)')
     parser.add_argument('out_file', help='where to write it; its hash is added to the name')
     args = parser.parse_args()
-    allow_mmengine_checkpoint_types()  # reads full Runner checkpoints with safe loading still on
-    checkpoint = torch.load(args.in_file, map_location='cpu', weights_only=True)
+    try:  # full Runner checkpoints with safe loading still on; crafted or damaged files are refused
+        checkpoint = load_checkpoint_file(args.in_file, map_location='cpu')
+    except CheckpointError as error:
+        sys.exit(f'error: {error}')
     if osp.dirname(args.out_file):
         os.makedirs(osp.dirname(args.out_file), exist_ok=True)
     final, sha256 = publish(checkpoint, args.out_file)

@@ -13,7 +13,9 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
-test_pipeline = [dict(type='PackInputs')]
+# ToGrey: a no-op on the dataset's grey images; an image file given to mmpretrain's
+# ImageClassificationInferencer arrives in colour, and the one-channel model needs grey.
+test_pipeline = [dict(type='ToGrey'), dict(type='PackInputs')]
 
 train_dataloader = dict(
     batch_size=128,

@@ -1,3 +1,4 @@
 from .fashion_mnist import LocalFashionMNIST
+from .transforms import ToGrey
 
-__all__ = ['LocalFashionMNIST']
+__all__ = ['LocalFashionMNIST', 'ToGrey']

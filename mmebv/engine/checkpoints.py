@@ -1,0 +1,290 @@
+"""Checkpoints that survive a kill, a resume that finds a good one, and a test that refuses a wrong one.
+
+- :class:`AtomicCheckpointHook` is mmengine's ``CheckpointHook`` with three changes: every checkpoint
+  (periodic, best, ``last_checkpoint``) is written to a hidden temporary file and renamed into place,
+  so a name only ever holds a complete file; an old checkpoint is removed only after its successor
+  is complete (mmengine 0.10 removes it first, so with ``max_keep_ckpts=1`` a kill during the save
+  left nothing); and a best checkpoint outside this run's directory (inherited by resuming another
+  run's checkpoint into a new ``--work-dir``) is never removed.
+- :func:`find_resumable_checkpoint` picks what ``--resume`` without a path resumes from: the file
+  ``last_checkpoint`` names if it reads completely, else the newest ``epoch_*/iter_*`` checkpoint
+  that does, saying why it skipped the others.
+- :class:`CheckpointMatchHook` stops ``tools/test.py`` when the checkpoint's weights are not the
+  model's (another head, another config), instead of evaluating randomly initialised layers.
+"""
+import glob
+import os
+import os.path as osp
+import re
+from typing import Callable, List, Optional
+
+import torch
+from mmengine.dist import is_main_process
+from mmengine.fileio import LocalBackend
+from mmengine.hooks import CheckpointHook, Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.registry import HOOKS
+
+from .safe_loading import CheckpointError, verify_checkpoint
+
+TMP_MARK = '.tmp-'
+RESUMABLE = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
+
+
+def _fsync(path: str) -> None:
+    flags = os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) if osp.isdir(path) else os.O_RDONLY
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def replace_atomically(tmp: str, final: str) -> None:
+    """Flush ``tmp`` to disk and rename it to ``final`` (one step: readers see the old or the new file)."""
+    _fsync(tmp)
+    os.replace(tmp, final)
+    _fsync(osp.dirname(osp.abspath(final)))
+
+
+def write_text_atomically(text: str, path: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder."""
+    tmp = osp.join(osp.dirname(path), f'.{osp.basename(path)}{TMP_MARK}{os.getpid()}')
+    with open(tmp, 'w') as f:
+        f.write(text)
+    replace_atomically(tmp, path)
+
+
+def _inside(path: str, folder: str) -> bool:
+    path, folder = osp.realpath(path), osp.realpath(folder)
+    return osp.commonpath([path, folder]) == folder
+
+
+@HOOKS.register_module()
+class AtomicCheckpointHook(CheckpointHook):
+    """``CheckpointHook`` (same arguments) whose saves cannot leave a run without a usable checkpoint.
+
+    ``tools/train.py`` uses it in place of ``CheckpointHook`` for every config. Atomic writes need a
+    local ``out_dir``; with another storage backend it saves as ``CheckpointHook`` does, still removing
+    old checkpoints only after the new one is written.
+    """
+
+    def _atomic(self) -> bool:
+        return isinstance(self.file_backend, LocalBackend)
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if self._atomic() and is_main_process() and osp.isdir(self.out_dir):
+            for stale in glob.glob(osp.join(self.out_dir, f'.*{TMP_MARK}*')):  # left by a killed save
+                os.remove(stale)
+
+    def _write(self, runner, filename: str, **kwargs) -> None:
+        """``runner.save_checkpoint`` into a temporary name, then renamed to ``filename``."""
+        if not self._atomic():
+            runner.save_checkpoint(self.out_dir, filename, self.file_client_args,
+                                   backend_args=self.backend_args, **kwargs)
+            return
+        tmp = f'.{filename}{TMP_MARK}{os.getpid()}'
+        runner.save_checkpoint(self.out_dir, tmp, self.file_client_args, backend_args=self.backend_args, **kwargs)
+        if is_main_process():
+            replace_atomically(osp.join(self.out_dir, tmp), osp.join(self.out_dir, filename))
+
+    def _remove(self, runner, path: Optional[str]) -> None:
+        if not path or not is_main_process():
+            return
+        if self._atomic() and not _inside(path, self.out_dir):
+            runner.logger.info(f'{path} lies outside this run\'s directory {self.out_dir}: kept')
+            return
+        if self.file_backend.isfile(path):
+            self.file_backend.remove(path)
+        elif self.file_backend.isdir(path):  # checkpoints saved by deepspeed are directories
+            self.file_backend.rmtree(path)
+
+    def _save_checkpoint_with_step(self, runner, step, meta):
+        outdated = None
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
+            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+                outdated = self.keep_ckpt_ids.popleft()
+            self.keep_ckpt_ids.append(step)
+            runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
+
+        ckpt_filename = self.filename_tmpl.format(step)
+        self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        self._write(runner, ckpt_filename, save_optimizer=self.save_optimizer,
+                    save_param_scheduler=self.save_param_scheduler, meta=meta, by_epoch=self.by_epoch, **self.args)
+        if not is_main_process():
+            return
+        write_text_atomically(self.last_ckpt, osp.join(runner.work_dir, 'last_checkpoint'))
+        if outdated is not None and outdated != step:  # only now that its successor is complete
+            self._remove(runner, self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(outdated)))
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        if not self.save_best:
+            return
+        if self.by_epoch:
+            ckpt_filename = self.filename_tmpl.format(runner.epoch)
+            cur_type, cur_time = 'epoch', runner.epoch
+        else:
+            ckpt_filename = self.filename_tmpl.format(runner.iter)
+            cur_type, cur_time = 'iter', runner.iter
+        meta = dict(epoch=runner.epoch, iter=runner.iter)
+        if 'auto' in self.key_indicators:
+            self._init_rule(self.rules, [list(metrics.keys())[0]])
+
+        best_ckpt_updated = False
+        for key_indicator, rule in zip(self.key_indicators, self.rules):
+            key_score = metrics[key_indicator]
+            single = len(self.key_indicators) == 1
+            best_score_key = 'best_score' if single else f'best_score_{key_indicator}'
+            runtime_best_ckpt_key = 'best_ckpt' if single else f'best_ckpt_{key_indicator}'
+            previous = self.best_ckpt_path if single else self.best_ckpt_path_dict[key_indicator]
+            best_score = runner.message_hub.get_info(best_score_key, self.init_value_map[rule])
+            if key_score is None or not self.is_better_than[key_indicator](key_score, best_score):
+                continue
+            best_ckpt_updated = True
+            runner.message_hub.update_info(best_score_key, key_score)
+            best_ckpt_name = f'best_{key_indicator}_{ckpt_filename}'.replace('/', '_')
+            path = self.file_backend.join_path(self.out_dir, best_ckpt_name)
+            if single:
+                self.best_ckpt_path = path
+            else:
+                self.best_ckpt_path_dict[key_indicator] = path
+            runner.message_hub.update_info(runtime_best_ckpt_key, path)
+            self._write(runner, best_ckpt_name, save_optimizer=False, save_param_scheduler=False, meta=meta,
+                        by_epoch=False)
+            runner.logger.info(f'The best checkpoint with {key_score:0.4f} {key_indicator} '
+                               f'at {cur_time} {cur_type} is saved to {best_ckpt_name}.')
+            if previous and previous != path:
+                self._remove(runner, previous)
+        # as mmengine does: save the periodic checkpoint again so that it records the new best
+        if best_ckpt_updated and self.last_ckpt is not None:
+            self._save_checkpoint_with_step(runner, cur_time, meta)
+
+
+def use_atomic_checkpoints(cfg) -> bool:
+    """Swap mmengine's ``CheckpointHook`` in ``cfg.default_hooks`` for :class:`AtomicCheckpointHook`."""
+    hook = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if hook is not None and hook.get('type') in ('CheckpointHook', 'mmengine.CheckpointHook', CheckpointHook):
+        hook['type'] = 'mmengine.AtomicCheckpointHook'
+        return True
+    return False
+
+
+def _candidates(work_dir: str) -> List[str]:
+    """``epoch_N.pth`` / ``iter_N.pth`` in ``work_dir``, newest (largest N) first."""
+    found = []
+    for name in os.listdir(work_dir) if osp.isdir(work_dir) else []:
+        match = RESUMABLE.match(name)
+        if match:
+            found.append((match.group(1) == 'iter', int(match.group(2)), osp.join(work_dir, name)))
+    return [path for _, _, path in sorted(found, reverse=True)]
+
+
+def _log(message: str) -> None:
+    print_log(message, logger='current')
+
+
+def find_resumable_checkpoint(work_dir: str, say: Callable[[str], None] = _log) -> Optional[str]:
+    """The checkpoint that resuming ``work_dir`` should start from, or None when it has none.
+
+    The file named in ``work_dir/last_checkpoint`` comes first; if it is missing, empty or does not
+    read completely, the newest ``epoch_*.pth``/``iter_*.pth`` that does. Each skipped file is named
+    with its reason.
+
+    Args:
+        work_dir (str): the run's directory.
+        say (callable): where the messages about skipped files go. Defaults to mmengine's current logger.
+
+    Raises:
+        CheckpointError: checkpoints exist but none of them reads completely.
+    """
+    named = None
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            named = f.read().strip() or None
+        if named is None:
+            say(f'{pointer} is empty (a save was cut off): looking for checkpoints in {work_dir}')
+    order = ([named] if named else []) + [p for p in _candidates(work_dir) if not named or
+                                          osp.realpath(p) != osp.realpath(named)]
+    skipped = []
+    for path in order:
+        reason = verify_checkpoint(path)
+        if reason is None:
+            if skipped:
+                say('skipped ' + '; '.join(skipped) + f': resuming from {path}')
+            return path
+        skipped.append(reason)
+    if skipped:
+        raise CheckpointError(f'no checkpoint in {work_dir} can be resumed from: ' + '; '.join(skipped) +
+                              '. Start again without --resume (or with --resume PATH to a good checkpoint)')
+    return None
+
+
+def check_resume_path(path: str, work_dir: Optional[str] = None) -> None:
+    """Refuse an explicit ``--resume PATH`` that does not read completely, naming good ones beside it."""
+    reason = verify_checkpoint(path)
+    if reason is None:
+        return
+    folders = {osp.dirname(osp.abspath(path))} | ({osp.abspath(work_dir)} if work_dir else set())
+    good = [p for folder in sorted(folders) for p in _candidates(folder)
+            if osp.realpath(p) != osp.realpath(path) and verify_checkpoint(p) is None]
+    hint = f'; readable checkpoints: {", ".join(good[:3])}' if good else ''
+    raise CheckpointError(f'cannot resume: {reason}{hint}')
+
+
+@HOOKS.register_module()
+class CheckpointMatchHook(Hook):
+    """Stop when a loaded checkpoint does not hold exactly the model's weights (names and shapes).
+
+    mmengine loads ``load_from`` non-strictly and only warns about missing keys, so evaluating a
+    checkpoint of another head type prints the accuracy of a randomly initialised head. This hook
+    runs on ``after_load_checkpoint``, before any weight is copied.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        state = checkpoint.get('state_dict', checkpoint)
+        source = runner.cfg.get('load_from') or 'the checkpoint'
+        check_weights_match(model, state, source)
+
+
+def check_weights_match(model: torch.nn.Module, state: dict, source: str = 'the checkpoint') -> None:
+    """Raise when ``state`` lacks weights ``model`` needs, holds weights it has not, or other shapes.
+
+    Args:
+        model (nn.Module): the model the config builds.
+        state (dict): the checkpoint's state dict ('module.' prefixes of wrapped models are ignored).
+        source (str): how to name the checkpoint in the message. Defaults to 'the checkpoint'.
+    """
+    state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+    expected = {k: v for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
+    given = {k: v for k, v in state.items() if not k.endswith('num_batches_tracked')}
+    missing = sorted(set(expected) - set(given))
+    unexpected = sorted(set(given) - set(expected))
+    shapes = sorted(k for k in set(expected) & set(given) if isinstance(given[k], torch.Tensor)
+                    and tuple(given[k].shape) != tuple(expected[k].shape))
+    if not (missing or unexpected or shapes):
+        return
+    parts = []
+    if missing:
+        parts.append(f'it lacks {len(missing)} weights the model needs ({", ".join(missing[:4])}'
+                     f'{", ..." if len(missing) > 4 else ""})')
+    if unexpected:
+        parts.append(f'it holds {len(unexpected)} the model does not have ({", ".join(unexpected[:4])}'
+                     f'{", ..." if len(unexpected) > 4 else ""})')
+    if shapes:
+        parts.append('shapes differ for ' + ', '.join(f'{k} {tuple(given[k].shape)} vs {tuple(expected[k].shape)}'
+                                                      for k in shapes[:3]))
+    raise CheckpointError(f'{source} does not fit the model this config builds: ' + '; '.join(parts) +
+                          '. It was trained with another head or config: evaluate it with the config it was '
+                          'trained with (its meta holds that config\'s text)')
