@@ -23,7 +23,7 @@ TESTED: Dict[str, str] = {
 
 # distribution name -> (lowest supported, first unsupported); None leaves that end open.
 SUPPORTED: Dict[str, Tuple[Optional[str], Optional[str]]] = {
-    'torch': ('2.0.0', None),
+    'torch': ('2.5.0', None),  # safe loading of mmengine checkpoints needs torch.serialization.safe_globals
     'mmengine': ('0.10.0', '0.11.0'),
     'mmcv': ('2.0.0rc4', '2.2.0'),  # mmdet 3.3.0 and mmseg 1.2.2 assert mmcv < 2.2.0
     'mmdet': ('3.0.0', '3.4.0'),
