@@ -26,3 +26,19 @@ def run(args: Sequence[str], cwd: str = ROOT, env: Optional[dict] = None, timeou
     log = result.stdout + result.stderr
     assert not check or result.returncode == 0, log[-5000:]
     return log
+
+
+# --- Files in the layouts the EBV and GCR authors release (built here: their files are not ours) ---
+
+def write_official_basis(path: str, basis, location: str = 'cuda:0') -> None:
+    """Write ``basis`` (N, d) as the EBV authors wrote their eq_<d>_<N>.pkl files: ``pickle.dump`` of
+    a float32 tensor (protocol 4, Python 3.8's default), whose storage torch's own legacy serializer
+    writes under the location tag ``location`` ('cuda:0' for most of theirs) — on a CPU machine."""
+    import pickle
+    from unittest import mock
+
+    import torch
+    with mock.patch.object(torch.serialization, 'location_tag', lambda storage: location):
+        with open(path, 'wb') as f:
+            pickle.dump(basis.detach().contiguous(), f, protocol=4)
+
