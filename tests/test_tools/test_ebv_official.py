@@ -138,7 +138,8 @@ def test_basis_tool_refuses_a_pickle_naming_another_global_and_writes_nothing(tm
 
 @pytest.fixture(scope='module')
 def converted(tmp_path_factory):
-    """arch -> (source network, basis, tool output, converted checkpoint path), converted once."""
+    """arch -> (source network, basis, tool output, converted checkpoint path), converted once; the
+    authors' files are at ``source_files[arch]``."""
     folder, cache = tmp_path_factory.mktemp('official'), {}
 
     def convert(arch):
@@ -152,8 +153,10 @@ def converted(tmp_path_factory):
             out = str(folder / f'ebv_official_{arch}.pth')
             log = run([CONVERTER, source, '--basis', pkl, out])
             cache[arch] = net, basis, log, out
+            convert.source_files[arch] = source, pkl
         return cache[arch]
 
+    convert.source_files = {}
     return convert
 
 
@@ -198,7 +201,9 @@ def test_downstream_configs_start_from_the_converted_backbone(converted, arch, c
 def test_tools_test_evaluates_the_converted_resnet_as_the_authors_do(converted, tmp_path):
     """tools/test.py with the EBV ImageNet config and the printed options, the authors' 256 x 256
     evaluation, on four 256 x 256 images (so resizing and cropping change nothing) labelled with the
-    source network's prediction, one of them wrongly: top-1 must be 75."""
+    source network's prediction, one of them wrongly: top-1 must be 75, and the scores those of the
+    source network (softmax of its logits)."""
+    from mmengine.fileio import load
     from PIL import Image
     net, basis, log, out = converted('resnet50')
     root = tmp_path / 'imagenet'
@@ -209,7 +214,8 @@ def test_tools_test_evaluates_the_converted_resnet_as_the_authors_do(converted, 
     mean, std = torch.tensor([123.675, 116.28, 103.53]), torch.tensor([58.395, 57.12, 57.375])
     with torch.no_grad():
         x = ((torch.from_numpy(images).float() - mean) / std).permute(0, 3, 1, 2)
-        predicted = (F.normalize(net(x), dim=-1) @ basis.T).argmax(-1).tolist()
+        logits = F.normalize(net(x), dim=-1) @ basis.T / 0.07
+    predicted = logits.argmax(-1).tolist()
     labels = predicted[:3] + [(predicted[3] + 1) % N]
     lines = []
     for i, (image, label) in enumerate(zip(images, labels)):
@@ -219,9 +225,12 @@ def test_tools_test_evaluates_the_converted_resnet_as_the_authors_do(converted, 
     authors_eval = re.search(r'evaluation \(PIL resize to 256, 256 x 256 centre crop\): add (.*)', log).group(1).split()
     data = [f'test_dataloader.dataset.data_root={root}', 'test_dataloader.num_workers=0',
             'test_dataloader.persistent_workers=False']
+    dump = str(tmp_path / 'predictions.pkl')
     result = run(['tools/test.py', 'configs/ebv/resnet50_ebv_8xb32_in1k.py', out, '--work-dir', str(tmp_path / 'work'),
-                  '--cfg-options', *printed_test_options(log), *authors_eval, *data])
+                  '--out', dump, '--cfg-options', *printed_test_options(log), *authors_eval, *data])
     assert re.search(r'accuracy/top1: 75\.0+', result), result[-2000:]
+    scores = torch.stack([sample['pred_score'] for sample in load(dump)])  # our own dump of this run
+    assert (scores - logits.softmax(-1)).abs().max() < 1e-5
 
 
 @pytest.mark.e2e
@@ -233,3 +242,15 @@ def test_converter_refuses_a_checkpoint_that_needs_unsafe_loading(converted, tmp
     log = run([CONVERTER, pickled, '--basis', out.replace('.pth', '.basis.pth'), out], check=False)
     assert "could not be read with torch's safe loading" in log and 'safe loading stays on' in log
     assert open(out, 'rb').read() == before  # what was saved under OUT is still there
+
+
+@pytest.mark.e2e
+def test_converter_names_every_key_that_does_not_fit_the_config(converted, tmp_path):
+    converted('swin-t')
+    source, pkl = converted.source_files['swin-t']
+    out = str(tmp_path / 'swin_as_resnet.pth')
+    log = run([CONVERTER, source, '--basis', pkl, out, '--config', 'configs/ebv/resnet50_ebv_8xb32_in1k.py'],
+              check=False)
+    assert 'does not fit configs/ebv/resnet50_ebv_8xb32_in1k.py' in log
+    assert re.search(r'missing \(\d+\): \[.backbone\.', log) and re.search(r'unexpected \(\d+\)', log)
+    assert not osp.exists(out)
