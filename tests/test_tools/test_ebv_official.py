@@ -7,6 +7,7 @@ torchvision's (timm's keys and computation), the Swin-T torchvision's under timm
 """
 import argparse
 import math
+import os
 import os.path as osp
 import re
 
@@ -139,7 +140,8 @@ def test_basis_tool_refuses_a_pickle_naming_another_global_and_writes_nothing(tm
 @pytest.fixture(scope='module')
 def converted(tmp_path_factory):
     """arch -> (source network, basis, tool output, converted checkpoint path), converted once; the
-    authors' files are at ``source_files[arch]``."""
+    authors' files are at ``source_files[arch]``. The ResNet-50 is converted with a basis file made
+    by the basis tool first, the Swin-T with the authors' pickle itself."""
     folder, cache = tmp_path_factory.mktemp('official'), {}
 
     def convert(arch):
@@ -151,7 +153,14 @@ def converted(tmp_path_factory):
             source = str(folder / f'EBV_{arch}.pth')
             torch.save(state, source)  # a bare state dict, as the authors saved theirs
             out = str(folder / f'ebv_official_{arch}.pth')
-            log = run([CONVERTER, source, '--basis', pkl, out])
+            if arch == 'resnet50':
+                basis_file = str(folder / 'ebv_basis.pth')
+                run([BASIS_TOOL, pkl, basis_file])
+                log = run([CONVERTER, source, '--basis', basis_file, out])
+                assert f'model.head.classifier.basis.file={basis_file}' in log and 'converted the basis' not in log
+            else:
+                log = run([CONVERTER, source, '--basis', pkl, out])
+                assert f'converted the basis {pkl} into {out[:-len(".pth")]}.basis.pth' in log
             cache[arch] = net, basis, log, out
             convert.source_files[arch] = source, pkl
         return cache[arch]
@@ -253,4 +262,4 @@ def test_converter_names_every_key_that_does_not_fit_the_config(converted, tmp_p
               check=False)
     assert 'does not fit configs/ebv/resnet50_ebv_8xb32_in1k.py' in log
     assert re.search(r'missing \(\d+\): \[.backbone\.', log) and re.search(r'unexpected \(\d+\)', log)
-    assert not osp.exists(out)
+    assert os.listdir(tmp_path) == []  # neither the checkpoint nor the converted basis, nor a temporary file

@@ -63,15 +63,13 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def read_basis(path: str, out: str):
-    """(basis (N, d), the mmebv basis file a config points at): the authors' pickle is converted first."""
-    if looks_like_official_pickle(path):
-        target = osp.splitext(out)[0] + '.basis.pth'
-        import_official_basis(path, target)
-        print(f'converted the basis {path} into {target}')
-        path = target
-    basis, _ = load_basis(path)
-    return basis, path
+def read_basis(path: str, converted: str):
+    """(basis (N, d), the mmebv basis file a config can point at): the authors' pickle is first
+    converted into ``converted``."""
+    if not looks_like_official_pickle(path):
+        return load_basis(path)[0], path
+    import_official_basis(path, converted)
+    return load_basis(converted)[0], converted
 
 
 def cfg_options(basis: torch.Tensor, basis_file: str) -> list:
@@ -116,25 +114,33 @@ def main() -> None:
         sys.exit(f'error: {args.checkpoint!r} could not be read with torch\'s safe loading '
                  f'({type(error).__name__}: {str(error).splitlines()[0][:200]}). The authors\' checkpoints are '
                  f'state dicts of tensors, which safe loading reads; this file is not one (safe loading stays on)')
-    try:
-        basis, basis_file = read_basis(args.basis, args.out)
-        state, arch = convert_official_checkpoint(checkpoint, basis, args.arch)
-        config = args.config or osp.join(ROOT, CONFIGS[arch])
-        options = cfg_options(basis, basis_file)
-        check_against_config(state, config, options)
-    except (OfficialBasisError, BasisFileError, OfficialCheckpointError, FileNotFoundError) as error:
-        sys.exit(f'error: {error}')
-    meta = dict(source=osp.basename(args.checkpoint), source_sha256=sha256_of(args.checkpoint), arch=arch,
-                basis_file=basis_file, converted_by='tools/model_converters/ebv_official_to_mmebv.py')
     if osp.dirname(args.out):
         os.makedirs(osp.dirname(args.out), exist_ok=True)
-    tmp = f'{args.out}.tmp-{os.getpid()}'
+    # written under temporary names, moved into place only once everything has passed
+    new_basis = osp.splitext(args.out)[0] + '.basis.pth'
+    basis_tmp, out_tmp = f'{new_basis}.tmp-{os.getpid()}', f'{args.out}.tmp-{os.getpid()}'
     try:
-        torch.save(dict(state_dict=state, meta=meta), tmp)
-        os.replace(tmp, args.out)  # an interrupted run never leaves half a file under OUT
+        if osp.abspath(args.basis) == osp.abspath(new_basis):
+            raise ValueError(f'--basis is {new_basis}, where the converted basis would go: rename it')
+        basis, checked_basis = read_basis(args.basis, basis_tmp)
+        state, arch = convert_official_checkpoint(checkpoint, basis, args.arch)
+        config = args.config or osp.join(ROOT, CONFIGS[arch])
+        check_against_config(state, config, cfg_options(basis, checked_basis))
+        basis_file = new_basis if checked_basis == basis_tmp else args.basis
+        meta = dict(source=osp.basename(args.checkpoint), source_sha256=sha256_of(args.checkpoint), arch=arch,
+                    basis_file=basis_file, converted_by='tools/model_converters/ebv_official_to_mmebv.py')
+        torch.save(dict(state_dict=state, meta=meta), out_tmp)
+        os.replace(out_tmp, args.out)
+        if checked_basis == basis_tmp:
+            os.replace(basis_tmp, new_basis)
+            print(f'converted the basis {args.basis} into {new_basis}')
+    except (OfficialBasisError, BasisFileError, OfficialCheckpointError, ValueError, FileNotFoundError) as error:
+        sys.exit(f'error: {error}')
     finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+        for leftover in (basis_tmp, out_tmp):
+            if osp.exists(leftover):
+                os.remove(leftover)
+    options = cfg_options(basis, basis_file)
     n, d = basis.shape
     config_name = osp.relpath(config, ROOT) if config.startswith(ROOT) else config
     projection = tuple(state['head.classifier.projection.weight'].shape)
