@@ -57,7 +57,7 @@ NO_PUSH = {'PROTO', 'FRAME', 'STOP', 'MEMOIZE'} | MEMO_PUT  # leave the stack's 
 
 
 class OfficialBasisError(BasisFileError):
-    """A file is not an EBV basis pickle as the authors release them, or asks for more than one."""
+    """A file is not an EBV basis pickle as the authors release them (nothing in it was run)."""
 
 
 class _Storage:
@@ -81,7 +81,7 @@ class _FloatStorageType:
 def _empty_ordered_dict(*args) -> collections.OrderedDict:
     """``collections.OrderedDict`` as a released tensor uses it: the empty backward-hooks dict."""
     if args:
-        raise OfficialBasisError('the file builds an OrderedDict with content; a basis tensor has none')
+        raise pickle.UnpicklingError('it builds an OrderedDict with content; a basis tensor has none')
     return collections.OrderedDict()
 
 
