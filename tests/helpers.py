@@ -26,3 +26,80 @@ def run(args: Sequence[str], cwd: str = ROOT, env: Optional[dict] = None, timeou
     log = result.stdout + result.stderr
     assert not check or result.returncode == 0, log[-5000:]
     return log
+
+
+# --- Files in the layouts the EBV and GCR authors release (built here: their files are not ours) ---
+
+def write_official_basis(path: str, basis, location: str = 'cuda:0') -> None:
+    """Write ``basis`` (N, d) as the EBV authors wrote their eq_<d>_<N>.pkl files: ``pickle.dump`` of
+    a float32 tensor (protocol 4, Python 3.8's default), whose storage torch's own legacy serializer
+    writes under the location tag ``location`` ('cuda:0' for most of theirs) — on a CPU machine."""
+    import pickle
+    from unittest import mock
+
+    import torch
+    with mock.patch.object(torch.serialization, 'location_tag', lambda storage: location):
+        with open(path, 'wb') as f:
+            pickle.dump(basis.detach().contiguous(), f, protocol=4)
+
+
+def randomize_(net, seed: int = 0):
+    """Give every parameter and norm statistic of ``net`` random values (in place; eval mode), so
+    that a misplaced or permuted tensor changes the output."""
+    import torch
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, tensor in net.state_dict().items():
+            if not tensor.is_floating_point():
+                continue
+            if name.endswith('running_var') or (name.endswith('weight') and tensor.dim() == 1):
+                tensor.copy_(0.5 + torch.rand(tensor.shape, generator=generator))  # norm scales, variances
+            else:
+                tensor.add_(0.05 * torch.randn(tensor.shape, generator=generator))
+    return net.eval()
+
+
+def official_resnet50(dim: int, seed: int = 0):
+    """The EBV authors' ResNet-50 (timm ``resnet50`` with ``fc`` 2048 -> d) with random weights, and
+    its state dict as they saved it (``nn.DataParallel`` around their ``Net``: keys
+    ``module.backbone.<key>``). torchvision's resnet50 has timm's keys, shapes and computation."""
+    import torchvision
+    net = randomize_(torchvision.models.resnet50(num_classes=dim), seed)
+    return net, {f'module.backbone.{k}': v.clone() for k, v in net.state_dict().items()}
+
+
+def timm_swin_key(key: str, value):
+    """A torchvision ``swin_t`` state-dict entry under timm 0.6.11's ``swin_tiny_patch4_window7_224``
+    name (checked while writing this: the renamed weights load strictly into timm 0.6.11's model and
+    give bit-identical outputs)."""
+    import re
+    stage = re.match(r'features\.(\d+)\.(.*)', key)
+    if not stage:
+        return key, value  # norm.*, head.*
+    index, rest = int(stage.group(1)), stage.group(2)
+    if index == 0:  # Conv2d, Permute, LayerNorm
+        part, param = rest.split('.', 1)
+        return f'patch_embed.{dict([("0", "proj"), ("2", "norm")])[part]}.{param}', value
+    if index % 2 == 1:  # the blocks of stage (index - 1) / 2
+        rest = rest.replace('mlp.0.', 'mlp.fc1.').replace('mlp.3.', 'mlp.fc2.')
+        if rest.endswith('relative_position_index'):
+            value = value.view(49, 49)  # torchvision keeps it flat; timm as (Wh Ww, Wh Ww)
+        return f'layers.{(index - 1) // 2}.blocks.{rest}', value
+    return f'layers.{(index - 2) // 2}.downsample.{rest}', value  # timm merges at the end of a stage
+
+
+def official_swin_tiny(dim: int, seed: int = 0):
+    """The EBV authors' Swin-T (timm 0.6.11 ``swin_tiny_patch4_window7_224``, ``head`` 768 -> d) with
+    random weights, as torchvision's ``swin_t`` (the same computation), and its state dict in their
+    layout: timm 0.6.11's keys under ``module.backbone.``, with the ``attn_mask`` buffers timm 0.6.11
+    keeps for the shifted blocks at 224 px (values from mmpretrain's mask function, which gives
+    timm's)."""
+    import torchvision
+    from mmpretrain.models.utils.attention import ShiftWindowMSA
+    net = randomize_(torchvision.models.swin_t(num_classes=dim), seed)
+    state = dict(timm_swin_key(k, v.clone()) for k, v in net.state_dict().items())
+    for stage, depth in enumerate((2, 2, 6)):  # stage 3 (7 x 7 = one window) is not shifted
+        size = 56 // 2**stage
+        for block in range(1, depth, 2):
+            state[f'layers.{stage}.blocks.{block}.attn_mask'] = ShiftWindowMSA.get_attn_mask((size, size), 7, 3, 'cpu')
+    return net, {f'module.backbone.{k}': v for k, v in state.items()}

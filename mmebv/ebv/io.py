@@ -87,6 +87,10 @@ def load_basis(path: str,
     try:
         content = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as error:  # truncated, not a torch file, or holds non-tensor objects
+        from .official import official_pickle_advice  # the EBV authors' eq_<d>_<N>.pkl files
+        advice = official_pickle_advice(path)
+        if advice:
+            raise BasisFileError(advice) from error
         raise BasisFileError(f'{path!r} is not a readable basis file ({type(error).__name__}: '
                              f'{str(error).splitlines()[0][:200]}); {REGENERATE}') from error
     if not (isinstance(content, dict) and isinstance(content.get('basis'), torch.Tensor)

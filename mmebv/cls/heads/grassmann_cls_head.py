@@ -1,3 +1,4 @@
+import warnings
 from typing import List, Sequence
 
 import torch
@@ -26,7 +27,8 @@ class GrassmannClsHead(CheckedClsHead):
     contiguous, so the logits are one matrix product. Train them with ``RiemannianSGD``
     (mmebv.engine), which keeps them on the Grassmannian and gives them no weight decay. No weight
     init touches them (the name is not ``weight``); they start as seeded random orthonormal bases.
-    Checkpoints of mmebv 0.1, which stored (N, d, k) column bases, load as they are.
+    Checkpoints of mmebv 0.1, which stored (N, d, k) column bases, and the GCR authors' released
+    checkpoints (``head.fc.weight``, (N k, d), see :meth:`from_authors_layout`) load as they are.
 
     Args:
         num_classes (int): number of classes N.
@@ -56,11 +58,44 @@ class GrassmannClsHead(CheckedClsHead):
         return self.scale * coords.norm(dim=-1)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        if prefix + 'fc.weight' in state_dict and prefix + 'subspaces' not in state_dict:  # the GCR authors'
+            state_dict[prefix + 'subspaces'] = self.from_authors_layout(state_dict.pop(prefix + 'fc.weight'))
         saved = state_dict.get(prefix + 'subspaces')
         old_layout = (self.num_classes, self.in_channels, self.subspace_dim)
         if saved is not None and tuple(saved.shape) == old_layout != tuple(self.subspaces.shape):
             state_dict[prefix + 'subspaces'] = saved.transpose(-2, -1).contiguous()  # mmebv 0.1's columns
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def from_authors_layout(self, weight: torch.Tensor) -> torch.Tensor:
+        """The GCR authors' head weight as ``subspaces``.
+
+        Their head (innerlee/gcr, ``gcr/grassmann_head.py``) holds one bias-free
+        ``fc = nn.Linear(C, N k)``, class i's basis in rows ``i k`` to ``(i + 1) k - 1``, and no other
+        tensor; its logits are gamma * ||fc(x̂) reshaped (N, k)||, which are this head's. So their
+        checkpoints (``head.fc.weight``) load as they are; the weight is reshaped, never changed,
+        so the logits are theirs even where its rows are not exactly orthonormal.
+
+        Args:
+            weight (Tensor): (N k, C).
+
+        Returns:
+            Tensor: (N, k, C).
+        """
+        n, k, c = self.num_classes, self.subspace_dim, self.in_channels
+        if weight.dim() != 2 or tuple(weight.shape) != (n * k, c):
+            rows = weight.shape[0] if weight.dim() == 2 else None
+            fit = f' (subspace_dim={rows // n} would fit {rows} rows)' if rows and rows % n == 0 else ''
+            raise ValueError(f'head.fc.weight of shape {tuple(weight.shape)} (the GCR authors\' layout: N k rows of '
+                             f'C) does not fit num_classes={n}, subspace_dim={k}, in_channels={c}: set them to '
+                             f'those the checkpoint was trained with{fit}')
+        subspaces = weight.reshape(n, k, c)
+        gram = subspaces.double() @ subspaces.double().transpose(-2, -1)
+        error = float((gram - torch.eye(k, dtype=torch.float64)).abs().max())
+        if error > ORTHONORMAL_TOL:
+            warnings.warn(f'{type(self).__name__}: the loaded subspaces are up to {error:.3g} from orthonormal '
+                          f'(max |W Wᵀ - I|): evaluation gives the logits the checkpoint\'s authors computed, but '
+                          f'training refuses subspaces further than {ORTHONORMAL_TOL} from orthonormal', stacklevel=2)
+        return subspaces.contiguous()
 
     def orthonormality_error(self) -> torch.Tensor:
         """max |W_i W_iᵀ - I| over all classes (a scalar tensor on the subspaces' device)."""

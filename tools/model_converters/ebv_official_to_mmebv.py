@@ -1,0 +1,162 @@
+"""Convert the EBV authors' ResNet-50 or Swin-T checkpoint into an mmebv classification checkpoint.
+
+    python tools/model_converters/ebv_official_to_mmebv.py EBV_ResNet_dim1000_SGD_epoch605.pth \
+        --basis eq_1000_1000.pkl checkpoints/ebv_official_resnet50.pth [--arch resnet50|swin-t]
+
+Their checkpoint is a bare state dict of a timm model saved through nn.DataParallel (keys
+``module.backbone.<timm key>``) whose classifier is the projection to the basis's d dims; the basis
+is not in it, so ``--basis`` names it: their ``eq_<d>_<N>.pkl`` (converted next to OUT as
+``<OUT>.basis.pth``, see ebv_official_basis.py) or an mmebv basis file. The checkpoint is read with
+torch's safe loading, on the CPU. The result holds ``backbone.*`` in mmpretrain's layout,
+``head.classifier.projection.*`` and ``head.classifier.basis``; it is checked key for key and shape
+for shape against the model the EBV ImageNet config builds (``--config``), and the tool prints the
+``--cfg-options`` that make that config build exactly this basis, for tools/test.py and for the
+downstream ``*-ebv-pre_*`` configs.
+"""
+import argparse
+import hashlib
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import torch  # noqa: E402
+
+from mmebv.ebv import BasisFileError, load_basis  # noqa: E402
+from mmebv.ebv.official import OfficialBasisError, import_official_basis, looks_like_official_pickle  # noqa: E402
+from mmebv.ebv.official_checkpoint import ARCHS, OfficialCheckpointError, convert_official_checkpoint  # noqa: E402
+
+CONFIGS = {'resnet50': 'configs/ebv/resnet50_ebv_8xb128-105e_in1k.py',
+           'swin-t': 'configs/ebv/swin-tiny_ebv_8xb128-105e_in1k.py'}
+DOWNSTREAM = {
+    'resnet50': ['configs/mask_rcnn/mask-rcnn_r50-ebv-pre_ebv_1x_coco.py',
+                 'configs/mask_rcnn/mask-rcnn_r50-ebv-pre_fc_1x_coco.py',
+                 'configs/upernet/upernet_r50-ebv-pre_ebv_4xb4-160k_ade20k-512x512.py',
+                 'configs/upernet/upernet_r50-ebv-pre_fc_4xb4-160k_ade20k-512x512.py'],
+    'swin-t': ['configs/mask_rcnn/mask-rcnn_swin-t-p4-w7-ebv-pre_ebv_1x_coco.py',
+               'configs/upernet/upernet_swin-t-p4-w7-ebv-pre_ebv_8xb2-160k_ade20k-512x512.py'],
+}
+# The authors' evaluation (EBV_ImageNet.py with presets.ClassificationPresetEval): PIL bilinear
+# resize of the short side to 256, then a 256 x 256 centre crop. The recipe config's test pipeline
+# is [LoadImageFromFile, ResizeEdge(256, pillow, bilinear), CenterCrop(224), PackInputs].
+AUTHORS_EVAL = {'resnet50': ['test_dataloader.dataset.pipeline.1.backend=pillow',
+                             'test_dataloader.dataset.pipeline.2.crop_size=256']}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('checkpoint', help="the authors' checkpoint (.pth)")
+    parser.add_argument('--basis', required=True,
+                        help="the basis it was trained with: the authors' eq_<d>_<N>.pkl or an mmebv basis file")
+    parser.add_argument('out', help='the mmebv checkpoint to write (.pth)')
+    parser.add_argument('--arch', choices=ARCHS, help='the network (default: read from the keys)')
+    parser.add_argument('--config', help='the config to check against (default: the EBV ImageNet config of --arch)')
+    return parser.parse_args()
+
+
+def sha256_of(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_basis(path: str, converted: str):
+    """(basis (N, d), the mmebv basis file a config can point at): the authors' pickle is first
+    converted into ``converted``."""
+    if not looks_like_official_pickle(path):
+        return load_basis(path)[0], path
+    import_official_basis(path, converted)
+    return load_basis(converted)[0], converted
+
+
+def cfg_options(basis: torch.Tensor, basis_file: str) -> list:
+    """The overrides that make the EBV config build exactly this basis, with its sizes."""
+    n, d = basis.shape
+    return [f'model.head.num_classes={n}', f'model.head.classifier.embed_dim={d}',
+            f'model.head.classifier.basis.file={basis_file}']
+
+
+def check_against_config(state: dict, config: str, options: list) -> None:
+    """Build ``config`` with ``options`` and load ``state`` into it strictly, naming every difference."""
+    from mmengine.config import Config, DictAction
+    from mmengine.registry import MODELS, init_default_scope
+
+    cfg = Config.fromfile(config)
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    cfg.merge_from_dict(parser.parse_args(['--cfg-options', *options]).cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    expected = MODELS.build(cfg.model).state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    shapes = [f'{k}: {tuple(state[k].shape)} vs {tuple(expected[k].shape)}' for k in sorted(set(state) & set(expected))
+              if state[k].shape != expected[k].shape]
+    # buffers that are a function of the architecture alone must come out the same
+    index = [k for k in sorted(set(state) & set(expected)) if k.endswith('relative_position_index')
+             and state[k].shape == expected[k].shape and not torch.equal(state[k], expected[k])]
+    problems = [(what, keys) for what, keys in (('missing', missing), ('unexpected', unexpected),
+                                               ('shapes differ', shapes), ('index differs', index)) if keys]
+    if problems:
+        raise OfficialCheckpointError('the converted checkpoint does not fit ' + config + ': ' + '; '.join(
+            f'{what} ({len(keys)}): {keys[:6]}' for what, keys in problems))
+
+
+def main() -> None:
+    args = parse_args()
+    if osp.abspath(args.out) == osp.abspath(args.checkpoint):
+        sys.exit('error: OUT is the input checkpoint: choose another name')
+    try:
+        checkpoint = torch.load(args.checkpoint, map_location='cpu', weights_only=True)
+    except Exception as error:
+        sys.exit(f'error: {args.checkpoint!r} could not be read with torch\'s safe loading '
+                 f'({type(error).__name__}: {str(error).splitlines()[0][:200]}). The authors\' checkpoints are '
+                 f'state dicts of tensors, which safe loading reads; this file is not one (safe loading stays on)')
+    if osp.dirname(args.out):
+        os.makedirs(osp.dirname(args.out), exist_ok=True)
+    # written under temporary names, moved into place only once everything has passed
+    new_basis = osp.splitext(args.out)[0] + '.basis.pth'
+    basis_tmp, out_tmp = f'{new_basis}.tmp-{os.getpid()}', f'{args.out}.tmp-{os.getpid()}'
+    try:
+        if osp.abspath(args.basis) == osp.abspath(new_basis):
+            raise ValueError(f'--basis is {new_basis}, where the converted basis would go: rename it')
+        basis, checked_basis = read_basis(args.basis, basis_tmp)
+        state, arch = convert_official_checkpoint(checkpoint, basis, args.arch)
+        config = args.config or osp.join(ROOT, CONFIGS[arch])
+        check_against_config(state, config, cfg_options(basis, checked_basis))
+        basis_file = new_basis if checked_basis == basis_tmp else args.basis
+        meta = dict(source=osp.basename(args.checkpoint), source_sha256=sha256_of(args.checkpoint), arch=arch,
+                    basis_file=basis_file, converted_by='tools/model_converters/ebv_official_to_mmebv.py')
+        torch.save(dict(state_dict=state, meta=meta), out_tmp)
+        os.replace(out_tmp, args.out)
+        if checked_basis == basis_tmp:
+            os.replace(basis_tmp, new_basis)
+            print(f'converted the basis {args.basis} into {new_basis}')
+    except (OfficialBasisError, BasisFileError, OfficialCheckpointError, ValueError, FileNotFoundError) as error:
+        sys.exit(f'error: {error}')
+    finally:
+        for leftover in (basis_tmp, out_tmp):
+            if osp.exists(leftover):
+                os.remove(leftover)
+    options = cfg_options(basis, basis_file)
+    n, d = basis.shape
+    config_name = osp.relpath(config, ROOT) if config.startswith(ROOT) else config
+    projection = tuple(state['head.classifier.projection.weight'].shape)
+    print(f'{arch}: {len(state) - 3} backbone tensors, projection {projection} (d x C), basis N = {n}, d = {d}; '
+          f'checked against {config_name}')
+    print(f'wrote {args.out}')
+    print('evaluate it (these options build exactly this basis):')
+    print(f'  python tools/test.py {config_name} {args.out} --cfg-options {" ".join(options)}')
+    if arch in AUTHORS_EVAL:
+        print("  the authors' evaluation (PIL resize to 256, 256 x 256 centre crop): add "
+              + ' '.join(AUTHORS_EVAL[arch]))
+    print('start detection / segmentation from its backbone:')
+    for downstream in DOWNSTREAM[arch]:
+        print(f'  python tools/train.py {downstream} --cfg-options model.backbone.init_cfg.checkpoint={args.out}')
+
+
+if __name__ == '__main__':
+    main()
