@@ -17,7 +17,7 @@ from mmengine.runner import load_checkpoint
 from mmpretrain.structures import DataSample
 
 N, K, C = 10, 8, 2048
-CONFIG = 'configs/gcr/resnetv1d50_gcr_8xb32_in1k.py'
+CONFIG = 'configs/gcr/resnetv1d50_gcr_8xb32-coslr-100e_in1k.py'
 
 
 def build_model():
