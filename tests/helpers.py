@@ -103,3 +103,9 @@ def official_swin_tiny(dim: int, seed: int = 0):
         for block in range(1, depth, 2):
             state[f'layers.{stage}.blocks.{block}.attn_mask'] = ShiftWindowMSA.get_attn_mask((size, size), 7, 3, 'cpu')
     return net, {f'module.backbone.{k}': v for k, v in state.items()}
+
+
+def ortho_error(W) -> float:
+    """max |W Wᵀ - I| of orthonormal rows W (..., k, d), computed here independently of mmebv."""
+    import torch
+    return (W @ W.transpose(-2, -1) - torch.eye(W.shape[-2], dtype=W.dtype)).abs().max().item()

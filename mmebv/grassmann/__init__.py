@@ -1,6 +1,7 @@
 """Grassmann-manifold math and optimizers for subspace classifiers (pure torch, no OpenMMLab import)."""
-from .manifold import geodesic_step, orthonormalize, project_tangent, random_subspaces, retract, subspace_angles
+from .manifold import (geodesic_step, orthonormality_error, orthonormalize, project_tangent, random_subspaces, retract,
+                       subspace_angles)
 from .optim import RiemannianAdamW, RiemannianMixin, RiemannianSGD, is_grassmann
 
-__all__ = ['geodesic_step', 'orthonormalize', 'project_tangent', 'random_subspaces', 'retract',
+__all__ = ['geodesic_step', 'orthonormality_error', 'orthonormalize', 'project_tangent', 'random_subspaces', 'retract',
            'subspace_angles', 'RiemannianAdamW', 'RiemannianMixin', 'RiemannianSGD', 'is_grassmann']

@@ -29,6 +29,12 @@ def random_subspaces(num: int, dim: int, k: int, seed: int = 0) -> torch.Tensor:
     return orthonormalize(columns.transpose(-2, -1)).float().contiguous()
 
 
+def orthonormality_error(W: torch.Tensor) -> torch.Tensor:
+    """max |W Wᵀ - I| over everything in W (..., k, d): a scalar tensor on W's device."""
+    gram = W @ W.transpose(-2, -1)
+    return (gram - torch.eye(W.shape[-2], dtype=W.dtype, device=W.device)).abs().max()
+
+
 def project_tangent(W: torch.Tensor, D: torch.Tensor) -> torch.Tensor:
     """Project an ambient direction D (..., k, d) onto the tangent space at W: D - (D Wᵀ) W."""
     return D - (D @ W.transpose(-2, -1)) @ W

@@ -4,6 +4,7 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import ortho_error
 from mmengine.optim import build_optim_wrapper
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
@@ -13,9 +14,6 @@ import mmebv.engine  # noqa: F401
 from mmebv.engine import RiemannianSGD
 from mmebv.grassmann import project_tangent, random_subspaces, retract, subspace_angles
 
-
-def ortho_error(W):
-    return (W @ W.transpose(-2, -1) - torch.eye(W.shape[-2])).abs().max().item()
 
 
 @pytest.mark.parametrize('method', ['geodesic', 'qr', 'polar'])

@@ -5,6 +5,7 @@ import copy
 import pytest
 import torch
 import torch.nn as nn
+from helpers import ortho_error
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmpretrain.engine.optimizers import Lamb
@@ -45,9 +46,6 @@ def toy_problem(seed=0):
     labels = torch.arange(64) % 4
     return centers[labels] + torch.randn(64, 16, generator=generator), labels
 
-
-def ortho_error(W):
-    return (W @ W.transpose(-2, -1) - torch.eye(W.shape[-2])).abs().max().item()
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from mmebv.grassmann import random_subspaces
+from mmebv.grassmann import orthonormality_error, random_subspaces
 
 from .checked_cls_head import CheckedClsHead
 
@@ -89,8 +89,7 @@ class GrassmannClsHead(CheckedClsHead):
                              f'C) does not fit num_classes={n}, subspace_dim={k}, in_channels={c}: set them to '
                              f'those the checkpoint was trained with{fit}')
         subspaces = weight.reshape(n, k, c)
-        gram = subspaces.double() @ subspaces.double().transpose(-2, -1)
-        error = float((gram - torch.eye(k, dtype=torch.float64)).abs().max())
+        error = float(orthonormality_error(subspaces.double()))
         if error > ORTHONORMAL_TOL:
             warnings.warn(f'{type(self).__name__}: the loaded subspaces are up to {error:.3g} from orthonormal '
                           f'(max |W Wᵀ - I|): evaluation gives the logits the checkpoint\'s authors computed, but '
@@ -99,9 +98,7 @@ class GrassmannClsHead(CheckedClsHead):
 
     def orthonormality_error(self) -> torch.Tensor:
         """max |W_i W_iᵀ - I| over all classes (a scalar tensor on the subspaces' device)."""
-        W = self.subspaces.detach()
-        gram = W @ W.transpose(-2, -1)
-        return (gram - torch.eye(self.subspace_dim, dtype=W.dtype, device=W.device)).abs().max()
+        return orthonormality_error(self.subspaces.detach())
 
     def losses(self, feats: Sequence[torch.Tensor], data_samples: List[DataSample], **kwargs) -> dict:
         if self._losses_computed % ORTHONORMAL_CHECK_EVERY == 0:
