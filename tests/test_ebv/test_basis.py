@@ -52,7 +52,7 @@ def test_welch_bound_values():
     assert welch_bound(1000, 500) == pytest.approx(math.sqrt(500 / (500 * 999)))
     # d + 1 vectors in d dims: the regular simplex reaches the bound, |cos| = 1/d
     assert welch_bound(4, 3) == pytest.approx(1 / 3)
-    simplex = generate_ebv(4, 3, steps=300)
+    simplex = generate_ebv(4, 3, budget=300)
     assert coherence(simplex)['max'] == pytest.approx(1 / 3, abs=2e-3)
 
 
