@@ -50,18 +50,37 @@ def evaluation_work(num_classes: int, dim: int) -> float:
     return 2.0 * num_classes * num_classes * dim
 
 
-def default_budget(num_classes: int, dim: int, work: float = DEFAULT_WORK) -> int:
-    """Objective evaluations the refinement gets by default: ``min(1200, work / (2 N^2 d))``, 0 when
-    that is under 100 (too few to gain anything). A function of N and d only, so every machine does the same work.
+def default_budget(num_classes: int, dim: int, work: float = DEFAULT_WORK,
+                   evaluations: int = DEFAULT_EVALUATIONS) -> int:
+    """Objective evaluations the refinement gets by default: ``min(evaluations, work / (2 N^2 d))``,
+    0 when that is under 100 (too few to gain anything). A function of N and d only, so every
+    machine does the same work.
 
     Args:
         num_classes (int): N.
         dim (int): d.
         work (float): multiply-adds to spend at most. Defaults to 2e12 (about half a minute on 2
             cores); ``tools/misc/generate_ebv.py`` spends more.
+        evaluations (int): the most evaluations. Defaults to 1200.
     """
-    evaluations = int(min(DEFAULT_EVALUATIONS, work // evaluation_work(num_classes, dim)))
+    evaluations = int(min(evaluations, work // evaluation_work(num_classes, dim)))
     return evaluations if evaluations >= MIN_EVALUATIONS else 0
+
+
+def history_size(num_classes: int, dim: int) -> int:
+    """L-BFGS history pairs: 20, fewer (down to 3) where they would hold more than 1 GiB."""
+    return int(max(3, min(20, 2**30 // (8 * num_classes * dim))))
+
+
+def estimate_memory(num_classes: int, dim: int, budget: int) -> int:
+    """Bytes a generation holds at its peak, from what it allocates: the float64 start and its
+    rotation (3 copies of N x d), and when refining the float32 iterate, gradient, best rows and
+    L-BFGS history (2 per history pair), plus blocks of cosines (a few of 2^24 elements)."""
+    rows = num_classes * dim
+    held = 3 * 8 * rows + 4 * 2**24 * 4
+    if budget > 0:
+        held += 4 * rows * (8 + 2 * history_size(num_classes, dim))
+    return int(held)
 
 
 class Progress:
@@ -200,7 +219,7 @@ def generate_ebv(num_classes: int,
             callback(state)
     at_the_bound = welch * (1 + 1e-5)  # nothing left to gain
     target = at_the_bound if target is None else max(target, at_the_bound)
-    out = refine(start, powers, budget, target, time_limit, report, info)
+    out = refine(start, powers, budget, target, time_limit, report, info, history_size(num_classes, dim))
     if progress:
         progress.line(f'stopped ({info["stopped"]}) after {info["evaluations"]} evaluations')
     return out

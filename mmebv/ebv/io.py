@@ -76,8 +76,8 @@ def repeated_lines(basis: torch.Tensor, limit: int = 3) -> List[Tuple[int, int]]
     return pairs
 
 
-def check_basis(basis: torch.Tensor, meta: Optional[dict] = None,
-                recompute: Optional[bool] = None) -> List[Tuple[str, bool, str]]:
+def check_basis(basis: torch.Tensor, meta: Optional[dict] = None, recompute: Optional[bool] = None,
+                measured: Optional[float] = None) -> List[Tuple[str, bool, str]]:
     """The validity verdicts of a basis: what a classifier needs of its class vectors.
 
     Args:
@@ -85,6 +85,7 @@ def check_basis(basis: torch.Tensor, meta: Optional[dict] = None,
         meta (dict, optional): the metadata stored with them; its ``coherence_max`` is checked.
         recompute (bool, optional): recompute the coherence over all pairs. Defaults to None: when
             N^2 d <= 2e10 (about a second on 2 cores).
+        measured (float, optional): the coherence, already computed over all pairs.
 
     Returns:
         list: ``(check, passed, detail)`` for finite values, unit rows, distinct lines and (with
@@ -113,7 +114,8 @@ def check_basis(basis: torch.Tensor, meta: Optional[dict] = None,
     recorded = None if meta is None else meta.get('coherence_max')
     if recompute is None:
         recompute = float(num)**2 * dim <= RECHECK_MAX_WORK
-    measured = coherence(basis)['max'] if recompute and num > 1 else None
+    if measured is None and recompute and num > 1:
+        measured = coherence(basis)['max']
     pairs = repeated_lines(basis)
     top = measured if measured is not None else recorded
     if pairs:
@@ -172,6 +174,50 @@ def save_basis(path: str, basis: torch.Tensor, **meta) -> dict:
         if osp.exists(tmp):
             os.remove(tmp)
     return full_meta
+
+
+def inspect_basis_file(path: str) -> dict:
+    """Everything known about a basis file, without raising on what is wrong with it.
+
+    Args:
+        path (str): a basis file.
+
+    Returns:
+        dict: ``verdicts`` (a list of ``(check, passed, detail)``: readable, format, shape as
+        recorded, checksum, and those of :func:`check_basis` with the coherence recomputed over all
+        pairs), ``basis`` and ``meta`` (None where unreadable) and ``coherence`` (the recomputed
+        statistics, or None).
+    """
+    out = dict(basis=None, meta=None, coherence=None, verdicts=[])
+    verdicts = out['verdicts']
+    if not osp.isfile(path) or osp.getsize(path) == 0:
+        verdicts.append(('readable', False, 'no such file' if not osp.isfile(path) else 'empty (0 bytes)'))
+        return out
+    try:
+        content = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as error:
+        verdicts.append(('readable', False, f'{type(error).__name__}: {_first_line(error)}'))
+        return out
+    verdicts.append(('readable', True, 'tensors and plain Python only'))
+    if not (isinstance(content, dict) and isinstance(content.get('basis'), torch.Tensor)
+            and isinstance(content.get('meta'), dict)):
+        verdicts.append(('format', False, f'not {{"basis": tensor, "meta": dict}} ({FORMAT})'))
+        return out
+    basis, meta = content['basis'], content['meta']
+    out.update(basis=basis, meta=meta)
+    verdicts.append(('format', meta.get('format') == FORMAT, f'format {meta.get("format")!r}'))
+    shape_ok = basis.dim() == 2 and (meta.get('num_classes'), meta.get('dim')) == tuple(basis.shape)
+    verdicts.append(('shape as recorded', shape_ok, f'tensor {tuple(basis.shape)}, recorded '
+                     f'{meta.get("num_classes")} x {meta.get("dim")}'))
+    if basis.dim() != 2 or basis.shape[0] == 0:
+        return out
+    verdicts.append(('checksum', basis_checksum(basis) == meta.get('checksum'), 'sha256 of the float32 values'))
+    basis = basis.float()
+    if basis.shape[0] > 1 and torch.isfinite(basis).all():
+        out['coherence'] = coherence(basis)
+    measured = out['coherence']['max'] if out['coherence'] else None
+    verdicts.extend(check_basis(basis, meta, recompute=True, measured=measured))
+    return out
 
 
 def _first_line(error: Exception) -> str:

@@ -96,7 +96,8 @@ def refine(start: torch.Tensor,
            target: Optional[float] = None,
            time_limit: Optional[float] = None,
            callback: Optional[Callable[[dict], None]] = None,
-           info: Optional[dict] = None) -> torch.Tensor:
+           info: Optional[dict] = None,
+           history: int = 20) -> torch.Tensor:
     """Run the p-norm stages from ``start`` within ``budget`` objective evaluations; return the rows
     of least coherence seen.
 
@@ -113,6 +114,7 @@ def refine(start: torch.Tensor,
             last evaluated point, or of the start), ``best``, ``seconds``.
         info (dict, optional): filled with ``stopped`` (``'budget'``, ``'target'``,
             ``'time_limit'``), ``evaluations`` and ``stage``, where it stopped.
+        history (int): L-BFGS history pairs (each two N x d tensors). Defaults to 20.
 
     Returns:
         Tensor: (N, d) float32 unit rows.
@@ -154,7 +156,7 @@ def refine(start: torch.Tensor,
             state['stage'], state['power'] = stage, power
             limit = state['evaluations'] + evaluations
             optimizer = torch.optim.LBFGS([x], lr=1, max_iter=evaluations, max_eval=evaluations,
-                                          history_size=20, tolerance_grad=1e-10, tolerance_change=1e-10,
+                                          history_size=history, tolerance_grad=1e-10, tolerance_change=1e-10,
                                           line_search_fn='strong_wolfe')
             scale = state['max']
             try:
