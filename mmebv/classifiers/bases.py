@@ -48,7 +48,7 @@ class EBVBasis(BasisProvider):
             checked against the classifier's. Defaults to None (generate).
         budget (int, optional): objective evaluations of the refinement (2 N^2 d multiply-adds
             each). Defaults to None: :func:`mmebv.ebv.basis.default_budget`, at most 2e12
-            multiply-adds (about half a minute on 2 cores).
+            multiply-adds (44 s on 2 cores for 3000 x 512).
         cache (bool or str): keep generated bases on disk: True for ``$MMEBV_CACHE_DIR`` or
             ``~/.cache/mmebv/bases``, a directory, or False. Defaults to True.
         num_vectors (int, optional): see :class:`BasisProvider`.

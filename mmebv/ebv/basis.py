@@ -30,14 +30,18 @@ PAD_TILT = 0.1
 # 'auto' starts from an algebraic family when it is within GOOD_FAMILY_RATIO of the Welch bound;
 # or within FAIR_FAMILY_RATIO when N >= OVERCOMPLETE * d, where random starts stall above it
 # (measured at N = 1000: d = 100, Kerdock start 1.21x Welch, random start 1.38x; d = 300,
-# Kerdock 1.15x, random 1.14x); or whenever the budget cannot refine a random start.
+# Kerdock 1.15x, random 1.14x); or whenever the budget is below RANDOM_MIN_BUDGET evaluations,
+# too few for a random start (measured at 3000 x 512 with 217: random start 1.65x, extended Gold
+# start 1.41x).
 GOOD_FAMILY_RATIO = 1.1
 FAIR_FAMILY_RATIO = 1.5
 OVERCOMPLETE = 5
+RANDOM_MIN_BUDGET = 600
 MIN_FILL = 0.98  # a family holding 98% of the vectors is used, the rest added at random
 # The default budget, in objective evaluations: as many as a refinement uses from a random start
 # (an algebraic one usually stops earlier, at its target), but never more than DEFAULT_WORK
-# multiply-adds, so that a head with a large N builds in about half a minute on 2 cores. Below
+# multiply-adds, so that a head with a large N builds in well under a minute on 2 cores (3000 x 512:
+# 217 evaluations, 44 s at a load average of 1.4). Below
 # MIN_EVALUATIONS a refinement is not worth starting: the start is used as it is.
 DEFAULT_EVALUATIONS = 1200
 DEFAULT_WORK = 2e12
@@ -59,8 +63,8 @@ def default_budget(num_classes: int, dim: int, work: float = DEFAULT_WORK,
     Args:
         num_classes (int): N.
         dim (int): d.
-        work (float): multiply-adds to spend at most. Defaults to 2e12 (about half a minute on 2
-            cores); ``tools/misc/generate_ebv.py`` spends more.
+        work (float): multiply-adds to spend at most. Defaults to 2e12 (44 s on 2 cores for
+            3000 x 512); ``tools/misc/generate_ebv.py`` spends more.
         evaluations (int): the most evaluations. Defaults to 1200.
     """
     evaluations = int(min(evaluations, work // evaluation_work(num_classes, dim)))
@@ -132,8 +136,8 @@ def generate_ebv(num_classes: int,
         - ``'optimize'`` (N > d): a random start, refined by L-BFGS on an annealed p-norm of the
           pairwise |cos| (see :mod:`mmebv.ebv.refine`).
         - ``'auto'``: orthonormal for N <= d; otherwise structured when a family lies within
-          1.1x the Welch bound, or within 1.5x when N >= 5d, or when the budget cannot refine a
-          random start; else optimize.
+          1.1x the Welch bound, or within 1.5x when N >= 5d, or when the budget is under 600
+          evaluations (too few for a random start); else optimize.
 
     Args:
         num_classes (int): N, the number of vectors (classes).
@@ -183,7 +187,7 @@ def generate_ebv(num_classes: int,
         method = 'optimize'
         if family is not None:
             ratio = family.coherence / welch
-            if ratio <= GOOD_FAMILY_RATIO or budget < MIN_EVALUATIONS or \
+            if ratio <= GOOD_FAMILY_RATIO or budget < RANDOM_MIN_BUDGET or \
                     (ratio <= FAIR_FAMILY_RATIO and num_classes >= OVERCOMPLETE * dim):
                 method = 'structured'
     exact = family is not None and family.capacity == num_classes and family.dim == dim and \

@@ -82,9 +82,10 @@ def test_check_describes_a_good_file_and_fails_a_bad_one(tmp_path):
 
 
 def test_benchmark_prints_its_table_and_targets():
-    out = run_tool(['tools/analysis_tools/benchmark_ebv_generation.py', '--pairs', '62x31,40x8', '--paper-cap', '2'],
-                   timeout=300)
+    out = run_tool(['tools/analysis_tools/benchmark_ebv_generation.py', '--pairs', '62x31,40x8,28x21',
+                    '--paper-cap', '2'], timeout=300)
     lines = [line for line in out.splitlines() if line.startswith('| 62 | 31 |')]
     assert len(lines) == 1 and '(1.000)' in lines[0]  # the Paley frame of q = 61 meets the Welch bound
     assert '[met] 62x31: 1.000 x Welch <= 1.05' in out
-    assert '| 40 | 8 |' in out
+    assert '[met] 28x21 (a real ETF exists): 1.000 x Welch <= 1.01' in out  # a Naimark complement, built exactly
+    assert '| 40 | 8 |' in out and 'load average' in out
