@@ -111,3 +111,12 @@ def test_the_head_takes_budget_and_cache_from_its_basis_dict(tmp_path, counted):
     assert head.basis_meta['budget'] == 20 and len(os.listdir(tmp_path)) == 1
     again = FixedClassifier(8, 40, embed_dim=8, basis=dict(type='EBV', seed=3, budget=20, cache=str(tmp_path)))
     assert torch.equal(again.basis, head.basis) and len(counted) == 1
+
+
+def test_the_notice_is_automatic_above_its_work_and_silent_below(tmp_path, counted, capsys, monkeypatch):
+    monkeypatch.setattr(cache_module, 'NOTICE_WORK', 1e30)
+    generate_cached(**SIZE, cache=False)
+    assert capsys.readouterr().err == ''
+    monkeypatch.setattr(cache_module, 'NOTICE_WORK', 0)
+    generate_cached(**SIZE, cache=False)
+    assert 'generate_ebv.py 40 8' in capsys.readouterr().err
