@@ -156,8 +156,8 @@ def generate_ebv(num_classes: int,
             :func:`mmebv.ebv.refine.refine`).
         info (dict, optional): filled with how the basis was made: ``method`` (resolved),
             ``start``, ``start_coherence``, ``budget``, ``evaluations``, ``stopped``
-            (``'budget'``, ``'target'``, ``'time_limit'``, or ``'exact'`` when nothing was
-            refined), ``generator_version``.
+            (``'budget'``, ``'target'``, ``'time_limit'``; ``'exact'`` for an orthonormal basis or
+            an exact ETF, ``'unrefined'`` for a start kept as it is), ``generator_version``.
 
     Returns:
         Tensor: (N, d) float32, unit rows.
@@ -211,6 +211,7 @@ def generate_ebv(num_classes: int,
         info.update(start='random', start_coherence=None)
     info.update(method=method, budget=budget)
     if budget <= 0:
+        info['stopped'] = 'exact' if exact else 'unrefined'
         return F.normalize(start.float(), dim=1).contiguous()
     if progress:
         progress.line(f'refining within {budget} evaluations of {evaluation_work(num_classes, dim):.1e} '

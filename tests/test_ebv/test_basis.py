@@ -93,7 +93,8 @@ def test_the_same_arguments_give_the_same_basis_on_every_path(num_classes, dim, 
     first, info = generate_ebv(num_classes, dim, seed=7, **kwargs), {}
     again = generate_ebv(num_classes, dim, seed=7, info=info, **kwargs)
     assert torch.equal(first, again) and info['method'] == ('structured' if path == 'exact' else path)
-    assert info['stopped'] == ('exact' if path in ('orthonormal', 'exact') or kwargs.get('budget') == 0 else 'budget')
+    assert info['stopped'] == ('exact' if path in ('orthonormal', 'exact') else
+                               'unrefined' if kwargs.get('budget') == 0 else 'budget')
     assert not torch.equal(first, generate_ebv(num_classes, dim, seed=8, **kwargs))
 
 

@@ -60,9 +60,9 @@ def test_an_unwritable_out_is_refused_before_generating(tmp_path):
 
 
 def test_a_size_that_cannot_fit_in_memory_is_refused_with_the_estimate():
-    out = run('10000000', '4096', '--budget', '0', check=False)
-    needs = re.search(r'10000000 x 4096 with a budget of 0 evaluations needs about ([\d.]+) GiB, but ([\d.]+) GiB',
-                      out)
+    out = run('1000000000', '65536', '--budget', '0', check=False)  # about 1.4 PiB
+    needs = re.search(r'1000000000 x 65536 with a budget of 0 evaluations needs about ([\d.]+) GiB, but '
+                      r'([\d.]+) GiB', out)
     assert needs and float(needs.group(1)) > float(needs.group(2)) and 'nothing was generated' in out
 
 

@@ -132,18 +132,18 @@ def check_resources(num_classes: int, dim: int, budget: int, quiet: bool) -> Non
         return
     refining = budget if num_classes > dim else 0
     need, have = estimate_memory(num_classes, dim, refining), available_memory()
-    rate = multiply_adds_per_second(dim)
+    if have and need > have:
+        sys.exit(f'{num_classes} x {dim} with a budget of {refining} evaluations needs about {need / 2**30:.1f} GiB, '
+                 f'but {have / 2**30:.1f} GiB are available; nothing was generated. Use --budget 0 (the '
+                 f'algebraic start as it is needs about {estimate_memory(num_classes, dim, 0) / 2**30:.1f} GiB), a '
+                 f'smaller N or d, or a machine with more memory.')
+    rate = multiply_adds_per_second(min(dim, 1024))
     # the refinement, then the exact coherence over all pairs (N^2 d / 2 products, twice for the
     # report): elementwise work on each cosine roughly doubles the products' time
     work = 2 * evaluation_work(num_classes, dim) * refining + 2 * float(num_classes)**2 * dim
     if not quiet:
         print(f'estimate: {need / 2**30:.1f} GiB at the peak ({have / 2**30:.1f} GiB available), about '
               f'{work / rate:.0f} s on this machine ({rate / 1e9:.0f} G multiply-adds/s measured)', flush=True)
-    if have and need > have:
-        sys.exit(f'{num_classes} x {dim} with a budget of {refining} evaluations needs about {need / 2**30:.1f} GiB, '
-                 f'but {have / 2**30:.1f} GiB are available; nothing was generated. Use --budget 0 (the '
-                 f'algebraic start as it is needs about {estimate_memory(num_classes, dim, 0) / 2**30:.1f} GiB), a '
-                 f'smaller N or d, or a machine with more memory.')
 
 
 def check_file(path: str) -> int:
