@@ -20,9 +20,11 @@ Tropp, Dhillon & Heath, "On the existence of equiangular tight frames", LAA 2007
 - ``latin``: S = J - I - 2A for the Latin-square graph of the cyclic square of order 6
   (SRG(36, 15, 6, 6)): N = 36, d = 15 or 21.
 
-The frame is read off its Gram matrix by a Cholesky factorisation over the first d independent
-rows, in index order: no eigenvector is chosen, so the vectors do not depend on how a LAPACK
-orders a degenerate eigenspace, and they are the same on any machine up to rounding.
+The Kronecker frames and the Steiner ETFs are written down entry by entry. The others (Paley,
+Latin square, the complements) are read off their Gram matrix by a pivoted Cholesky factorisation
+whose pivot rule does not depend on rounding (:func:`gram_factor`): no eigenvector is chosen, so
+the vectors do not depend on how a LAPACK picks a basis of a degenerate eigenspace, and they are
+the same on any machine up to rounding.
 
 Pure numpy/torch; no OpenMMLab import.
 """
