@@ -14,12 +14,13 @@ type                vectors                                    pairwise cosine  
 ==================  =========================================  ===================  ================
 """
 import math
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 
-from mmebv.ebv import generate_ebv, load_basis
+from mmebv.ebv import load_basis
 from mmebv.ebv.basis import orthonormal_rows
+from mmebv.ebv.cache import generate_cached
 
 from .registry import BasisProvider, register_basis
 
@@ -32,18 +33,35 @@ MIN_EBV_DIM = 128
 class EBVBasis(BasisProvider):
     """Equiangular basis vectors: generated (:func:`mmebv.ebv.generate_ebv`) or read from a file.
 
+    Generation happens once per job (rank 0; the other processes receive the tensor) and, when it
+    costs more than a moment, once per machine: the result is kept in an on-disk cache keyed on N,
+    d, seed, method, budget and the generator's version (:mod:`mmebv.ebv.cache`), and a relaunch
+    reads it. The budget is counted in objective evaluations, never in seconds, so every machine
+    generates the same basis and a checkpoint resumes anywhere. A long generation says what it
+    does and shows its progress on stderr; ``tools/misc/generate_ebv.py`` spends more work for a
+    better basis, read back with ``file=``.
+
     Args:
         seed (int): generation seed. Defaults to 0.
         method (str): 'auto', 'orthonormal', 'structured' or 'optimize'. Defaults to 'auto'.
         file (str, optional): a basis file (``tools/misc/generate_ebv.py --out``); its N and d are
             checked against the classifier's. Defaults to None (generate).
+        budget (int, optional): objective evaluations of the refinement (2 N^2 d multiply-adds
+            each). Defaults to None: :func:`mmebv.ebv.basis.default_budget`, at most 2e12
+            multiply-adds (44 s on 2 cores for 3000 x 512).
+        cache (bool or str): keep generated bases on disk: True for ``$MMEBV_CACHE_DIR`` or
+            ``~/.cache/mmebv/bases``, a directory, or False. Defaults to True.
         num_vectors (int, optional): see :class:`BasisProvider`.
+
+    Example:
+        >>> basis = dict(type='EBV', seed=0, cache='/shared/ebv_cache')  # a 10,000-class head
     """
 
     def __init__(self, seed: int = 0, method: str = 'auto', file: Optional[str] = None,
+                 budget: Optional[int] = None, cache: Union[bool, str] = True,
                  num_vectors: Optional[int] = None) -> None:
         super().__init__(num_vectors)
-        self.seed, self.method, self.file = seed, method, file
+        self.seed, self.method, self.file, self.budget, self.cache = seed, method, file, budget, cache
 
     def default_dim(self, num_classes: int) -> int:
         """max(N, 128): orthonormal vectors, and never fewer than 128 dims. For very large N pass
@@ -52,13 +70,18 @@ class EBVBasis(BasisProvider):
 
     def build(self, num_classes: int, dim: int) -> torch.Tensor:
         if self.file is None:
-            return generate_ebv(num_classes, dim, seed=self.seed, method=self.method)
+            basis, _ = generate_cached(num_classes, dim, seed=self.seed, method=self.method, budget=self.budget,
+                                       cache=self.cache)
+            return basis
         basis, meta = load_basis(self.file, num_classes=num_classes, dim=dim)
         self.seed, self.method = meta.get('seed'), meta.get('method')
         return basis
 
     def meta(self) -> dict:
-        return dict(type=self.name, seed=self.seed, method=self.method, file=self.file)
+        out = dict(type=self.name, seed=self.seed, method=self.method, file=self.file)
+        if self.budget is not None:
+            out['budget'] = self.budget
+        return out
 
 
 @register_basis('SimplexETF')

@@ -3,6 +3,9 @@ geometry allows.
 
 Pure torch; no OpenMMLab import.
 """
+import math
+import sys
+import time
 from typing import Callable, Optional
 
 import numpy as np
@@ -13,6 +16,9 @@ from .metrics import check_sizes, welch_bound
 from .refine import refine
 from .structured import Family, best_family
 
+# Bump whenever the same arguments can give other vectors: it keys the basis cache and is recorded
+# with every generated basis. 2: exact ETFs, extended Gold, budgets counted in evaluations.
+GENERATOR_VERSION = 2
 METHODS = ('auto', 'orthonormal', 'optimize', 'structured')
 # p-norm stages of the refinement: from a random start p = 8 (spread evenly) up to p = 1024
 # (flatten the top); an algebraic start is already spread and begins at p = 16.
@@ -24,51 +30,134 @@ PAD_TILT = 0.1
 # 'auto' starts from an algebraic family when it is within GOOD_FAMILY_RATIO of the Welch bound;
 # or within FAIR_FAMILY_RATIO when N >= OVERCOMPLETE * d, where random starts stall above it
 # (measured at N = 1000: d = 100, Kerdock start 1.21x Welch, random start 1.38x; d = 300,
-# Kerdock 1.15x, random 1.14x); or whenever a random start could not be refined in reasonable
-# time (one objective evaluation costs about 4 N^2 d flops).
+# Kerdock 1.15x, random 1.14x); or whenever the budget is below RANDOM_MIN_BUDGET evaluations,
+# too few for a random start (measured at 3000 x 512 with 217: random start 1.65x, extended Gold
+# start 1.41x).
 GOOD_FAMILY_RATIO = 1.1
 FAIR_FAMILY_RATIO = 1.5
 OVERCOMPLETE = 5
-REFINE_MAX_WORK = 2e11  # N^2 d above which 'auto' skips refining an algebraic start
+RANDOM_MIN_BUDGET = 600
 MIN_FILL = 0.98  # a family holding 98% of the vectors is used, the rest added at random
+# The default budget, in objective evaluations: as many as a refinement uses from a random start
+# (an algebraic one usually stops earlier, at its target), but never more than DEFAULT_WORK
+# multiply-adds, so that a head with a large N builds in well under a minute on 2 cores (3000 x 512:
+# 217 evaluations, 44 s at a load average of 1.4). Below
+# MIN_EVALUATIONS a refinement is not worth starting: the start is used as it is.
+DEFAULT_EVALUATIONS = 1200
+DEFAULT_WORK = 2e12
+MIN_EVALUATIONS = 100
+PROGRESS_SECONDS = 10.0  # at most one progress line this often (the output only, never the result)
+
+
+def evaluation_work(num_classes: int, dim: int) -> float:
+    """Multiply-adds of one objective evaluation: the cosines and the gradient, 2 N^2 d."""
+    return 2.0 * num_classes * num_classes * dim
+
+
+def default_budget(num_classes: int, dim: int, work: float = DEFAULT_WORK,
+                   evaluations: int = DEFAULT_EVALUATIONS) -> int:
+    """Objective evaluations the refinement gets by default: ``min(evaluations, work / (2 N^2 d))``,
+    0 when that is under 100 (too few to gain anything). A function of N and d only, so every
+    machine does the same work.
+
+    Args:
+        num_classes (int): N.
+        dim (int): d.
+        work (float): multiply-adds to spend at most. Defaults to 2e12 (44 s on 2 cores for
+            3000 x 512); ``tools/misc/generate_ebv.py`` spends more.
+        evaluations (int): the most evaluations. Defaults to 1200.
+    """
+    evaluations = int(min(evaluations, work // evaluation_work(num_classes, dim)))
+    return evaluations if evaluations >= MIN_EVALUATIONS else 0
+
+
+def history_size(num_classes: int, dim: int) -> int:
+    """L-BFGS history pairs: 20, fewer (down to 3) where they would hold more than 1 GiB."""
+    return int(max(3, min(20, 2**30 // (8 * num_classes * dim))))
+
+
+def estimate_memory(num_classes: int, dim: int, budget: int) -> int:
+    """Bytes a generation holds at its peak, from what it allocates: the float64 start and its
+    rotation (3 copies of N x d), and when refining the float32 iterate, gradient, best rows and
+    L-BFGS history (2 per history pair), plus blocks of cosines (a few of 2^24 elements)."""
+    rows = num_classes * dim
+    held = 3 * 8 * rows + 4 * 2**24 * 4
+    if budget > 0:
+        held += 4 * rows * (8 + 2 * history_size(num_classes, dim))
+    return int(held)
+
+
+class Progress:
+    """Prints the refinement's progress at most every ``PROGRESS_SECONDS``: evaluations done of the
+    budget, coherence now and best (and their ratio to the Welch bound), and the time left at the
+    rate so far."""
+
+    def __init__(self, welch: float, prefix: str = '[generate_ebv]', stream=None) -> None:
+        self.welch, self.prefix, self.stream = welch, prefix, stream or sys.stderr
+        self.last = -math.inf
+
+    def line(self, text: str) -> None:
+        print(f'{self.prefix} {text}', file=self.stream, flush=True)
+
+    def ratio(self, value: float) -> str:
+        return f'{value:.5f} ({value / self.welch:.3f}x Welch)' if self.welch > 0 else f'{value:.5f}'
+
+    def __call__(self, info: dict, final: bool = False) -> None:
+        now = time.perf_counter()
+        if not final and now - self.last < PROGRESS_SECONDS and info['evaluations'] < info['budget']:
+            return
+        self.last = now
+        done, budget, seconds = info['evaluations'], info['budget'], info['seconds']
+        left = f', about {seconds / done * (budget - done):.0f} s left' if 0 < done < budget else ''
+        stage = f' stage {info["stage"]}/{info["stages"]} p={info["power"]:g}' if info['stage'] else ''
+        self.line(f'{done}/{budget} evaluations{stage}: max |cos| {self.ratio(info["max"])}, best '
+                  f'{self.ratio(info["best"])}, {seconds:.0f} s{left}')
 
 
 def generate_ebv(num_classes: int,
                  dim: int,
                  seed: int = 0,
                  method: str = 'auto',
-                 steps: Optional[int] = None,
+                 budget: Optional[int] = None,
                  target: Optional[float] = None,
                  time_limit: Optional[float] = None,
                  verbose: bool = False,
-                 callback: Optional[Callable[[dict], None]] = None) -> torch.Tensor:
+                 callback: Optional[Callable[[dict], None]] = None,
+                 info: Optional[dict] = None) -> torch.Tensor:
     """Generate ``num_classes`` unit vectors in ``dim`` dims that are as close to orthogonal as
     possible (smallest largest-pairwise-|cos|, the coherence).
 
     Methods:
         - ``'orthonormal'`` (N <= d): the Q factor of a seeded Gaussian matrix; |cos| < 1e-6.
-        - ``'structured'`` (N > d): an algebraic family (Paley equiangular tight frames, Kerdock
-          mutually unbiased bases, Gold sequences; see :mod:`mmebv.ebv.structured`) that fits in d
-          dims, randomly subsampled and rotated, then refined.
+        - ``'structured'`` (N > d): an algebraic family (equiangular tight frames, Kerdock mutually
+          unbiased bases, Gold sequences; see :mod:`mmebv.ebv.structured`) that fits in d dims,
+          randomly subsampled and rotated, then refined. Where an ETF of exactly N vectors in d
+          dims is built, it is at the Welch bound and kept as it is.
         - ``'optimize'`` (N > d): a random start, refined by L-BFGS on an annealed p-norm of the
           pairwise |cos| (see :mod:`mmebv.ebv.refine`).
         - ``'auto'``: orthonormal for N <= d; otherwise structured when a family lies within
-          1.1x the Welch bound, or within 1.5x when N >= 5d, or when N is too large to refine a
-          random start; else optimize.
+          1.1x the Welch bound, or within 1.5x when N >= 5d, or when the budget is under 600
+          evaluations (too few for a random start); else optimize.
 
     Args:
         num_classes (int): N, the number of vectors (classes).
         dim (int): d, their dimension.
-        seed (int): seed of every random choice; the same arguments give a bit-identical basis.
-            Defaults to 0.
+        seed (int): seed of every random choice. Defaults to 0.
         method (str): see above. Defaults to ``'auto'``.
-        steps (int, optional): L-BFGS iterations of the refinement, in total; 0 skips it.
-            Defaults to 1000 for a random start, 700 for an algebraic one (0 when N^2 d > 2e11).
+        budget (int, optional): objective evaluations of the refinement (each 2 N^2 d
+            multiply-adds); 0 keeps the start. Counted in work, not seconds, so the same arguments
+            give the same basis on any machine. Defaults to :func:`default_budget`.
         target (float, optional): stop refining once the coherence is at most this.
-        time_limit (float, optional): stop refining after about this many seconds.
-        verbose (bool): print progress. Defaults to False.
+        time_limit (float, optional): stop refining after about this many seconds, checked at every
+            evaluation. The result then depends on the machine: ``info['stopped']`` says
+            ``'time_limit'``.
+        verbose (bool): print what it does and its progress to stderr. Defaults to False.
         callback (callable, optional): receives the refinement's progress dicts (see
             :func:`mmebv.ebv.refine.refine`).
+        info (dict, optional): filled with how the basis was made: ``method`` (resolved),
+            ``start``, ``start_coherence``, ``budget``, ``evaluations``, ``stopped``
+            (``'budget'``, ``'target'``, ``'time_limit'``; ``'exact'`` for an orthonormal basis or
+            an exact ETF, ``'unrefined'`` for a start kept as it is), ``generator_version``.
 
     Returns:
         Tensor: (N, d) float32, unit rows.
@@ -76,50 +165,69 @@ def generate_ebv(num_classes: int,
     check_sizes(num_classes, dim)
     if method not in METHODS:
         raise ValueError(f'unknown EBV method {method!r}: choose one of {METHODS}')
-    log = (lambda line: print(f'[generate_ebv] {line}', flush=True)) if verbose else None
-
-    def progress(info: dict) -> None:
-        if log:
-            stage = f'stage {info["stage"]}/{len(powers)} p={info["power"]:g}' if info['stage'] else 'start'
-            log(f'{stage}: max |cos| {info["max"]:.5f} (best {info["best"]:.5f}), {info["seconds"]:.1f} s')
-        if callback:
-            callback(info)
+    if budget is not None and (not isinstance(budget, int) or budget < 0):
+        raise ValueError(f'budget is a number of objective evaluations >= 0, got {budget!r}')
+    info = {} if info is None else info
+    info.update(generator_version=GENERATOR_VERSION, stopped='exact', evaluations=0, budget=0)
+    welch = welch_bound(num_classes, dim)
+    progress = Progress(welch) if verbose else None
     if num_classes <= dim:
         if method not in ('auto', 'orthonormal'):
             raise ValueError(f'method={method!r} is for N > d; N={num_classes} <= d={dim} gets an exact '
                              f'orthonormal basis from method="orthonormal" (or "auto")')
+        info.update(method='orthonormal', start='orthonormal', start_coherence=0.0)
         return orthonormal_rows(num_classes, dim, seed)
     if method == 'orthonormal':
         raise ValueError(
             f'method="orthonormal" cannot place {num_classes} orthogonal vectors in {dim} dims: '
             f'use method="auto" (or "structured", "optimize"), or a dim >= {num_classes}')
+    budget = default_budget(num_classes, dim) if budget is None else budget
     family = best_family(num_classes, dim, MIN_FILL)
-    work = float(num_classes)**2 * dim
     if method == 'auto':
         method = 'optimize'
         if family is not None:
-            ratio = family.coherence / welch_bound(num_classes, dim)
-            if ratio <= GOOD_FAMILY_RATIO or work > REFINE_MAX_WORK or \
+            ratio = family.coherence / welch
+            if ratio <= GOOD_FAMILY_RATIO or budget < RANDOM_MIN_BUDGET or \
                     (ratio <= FAIR_FAMILY_RATIO and num_classes >= OVERCOMPLETE * dim):
                 method = 'structured'
+    exact = family is not None and family.capacity == num_classes and family.dim == dim and \
+        family.coherence <= welch * (1 + 1e-9)
     if method == 'structured':
         if family is None:
             raise ValueError(f'no algebraic family holds {num_classes} vectors in {dim} dims: use '
                              f'method="optimize" (or "auto")')
         powers = STRUCTURED_POWERS
-        steps = (700 if work <= REFINE_MAX_WORK else 0) if steps is None else steps
-        start = structured_start(family, num_classes, dim, seed, tilt=PAD_TILT if steps > 0 else 0.0)
-        if log:
-            log(f'start: {family.name}({family.param}), {min(family.capacity, num_classes)} of '
-                f'{family.capacity} vectors in {family.dim} dims, max |cos| <= {family.coherence:.5f}')
+        budget = 0 if exact else budget
+        start = structured_start(family, num_classes, dim, seed, tilt=PAD_TILT if budget > 0 else 0.0)
+        info.update(start=f'{family.name}({family.param})', start_coherence=family.coherence)
+        if progress:
+            progress.line(f'{num_classes} x {dim}: start {family.name}({family.param}), '
+                          f'{min(family.capacity, num_classes)} of {family.capacity} vectors in {family.dim} '
+                          f'dims, max |cos| <= {progress.ratio(family.coherence)}' +
+                          (' (an exact ETF)' if exact else ''))
     else:
         start = F.normalize(_gaussian(num_classes, dim, seed), dim=1)
-        powers, steps = RANDOM_POWERS, (1000 if steps is None else steps)
-    if steps <= 0:
+        powers = RANDOM_POWERS
+        info.update(start='random', start_coherence=None)
+    info.update(method=method, budget=budget)
+    if budget <= 0:
+        info['stopped'] = 'exact' if exact else 'unrefined'
         return F.normalize(start.float(), dim=1).contiguous()
-    at_the_bound = welch_bound(num_classes, dim) * (1 + 1e-5)  # nothing left to gain
+    if progress:
+        progress.line(f'refining within {budget} evaluations of {evaluation_work(num_classes, dim):.1e} '
+                      f'multiply-adds each')
+
+    def report(state: dict) -> None:
+        if progress:
+            progress(state)
+        if callback:
+            callback(state)
+    at_the_bound = welch * (1 + 1e-5)  # nothing left to gain
     target = at_the_bound if target is None else max(target, at_the_bound)
-    return refine(start, powers, max(1, steps // len(powers)), target, time_limit, progress)
+    out = refine(start, powers, budget, target, time_limit, report, info, history_size(num_classes, dim))
+    if progress:
+        progress.line(f'stopped ({info["stopped"]}) after {info["evaluations"]} evaluations')
+    return out
 
 
 def structured_start(family: Family, num_classes: int, dim: int, seed: int, tilt: float = 0.0) -> torch.Tensor:

@@ -1,19 +1,32 @@
 """Basis files: a basis tensor together with the metadata that proves what it is.
 
 A basis file is a ``torch.save`` of ``{'basis': Tensor (N, d) float32, 'meta': dict}`` holding only
-tensors and plain Python, so it loads with ``torch.load(..., weights_only=True)``.
+tensors and plain Python, so it loads with ``torch.load(..., weights_only=True)``: nothing in it can
+run code.
 """
 import hashlib
 import os
 import os.path as osp
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 
 from .metrics import coherence, welch_bound
 
 FORMAT = 'mmebv-basis-v1'
 REGENERATE = 'regenerate it with `python tools/misc/generate_ebv.py N D --out FILE`'
+# A stored row's norm may differ from 1 by this much (float32 rounding is ~1e-7).
+UNIT_ATOL = 1e-4
+# Two rows whose |cos| is within this of 1 are the same line: one of the two classes could never
+# be told from the other.
+SAME_LINE_ATOL = 1e-4
+# A recorded coherence must match the recomputed one within this (float32 products are ~1e-6 off).
+COHERENCE_ATOL = 1e-5
+# Loading recomputes the coherence (N^2 d multiply-adds) up to this much work, about a second on
+# 2 cores; beyond it the checksum-protected recorded value is used and rows are compared exactly.
+# `generate_ebv.py --check FILE` always recomputes it.
+RECHECK_MAX_WORK = 2e10
 
 
 def basis_checksum(basis: torch.Tensor) -> str:
@@ -35,22 +48,121 @@ class BasisFileError(ValueError):
     """A basis file is missing, corrupt, or does not match what it is used for."""
 
 
+def repeated_lines(basis: torch.Tensor, limit: int = 3) -> List[Tuple[int, int]]:
+    """Pairs of rows that span the same line (equal or opposite rows, up to float32 rounding),
+    found in O(N d) by sorting the rows' projections on one fixed direction; at most ``limit``.
+
+    Args:
+        basis (Tensor): (N, d) finite, nonzero rows.
+        limit (int): stop after this many pairs. Defaults to 3.
+    """
+    num, dim = basis.shape
+    direction = torch.randn(dim, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    keys = torch.empty(num, dtype=torch.float64)
+    for start in range(0, num, 65536):
+        unit = F.normalize(basis[start:start + 65536].detach().to('cpu', torch.float64), dim=1)
+        lead = unit.gather(1, unit.abs().argmax(dim=1, keepdim=True))
+        keys[start:start + 65536] = (unit * torch.sign(lead)) @ direction  # opposite rows: equal keys
+    order = torch.argsort(keys)
+    close = ((keys[order[1:]] - keys[order[:-1]]).abs() <= 1e-6).nonzero().flatten().tolist()
+    pairs = []
+    for k in close:
+        i, j = sorted((order[k].item(), order[k + 1].item()))
+        cos = F.cosine_similarity(basis[i].double(), basis[j].double(), dim=0).abs().item()
+        if cos >= 1 - SAME_LINE_ATOL:
+            pairs.append((i, j))
+            if len(pairs) >= limit:
+                break
+    return pairs
+
+
+def check_basis(basis: torch.Tensor, meta: Optional[dict] = None, recompute: Optional[bool] = None,
+                measured: Optional[float] = None) -> List[Tuple[str, bool, str]]:
+    """The validity verdicts of a basis: what a classifier needs of its class vectors.
+
+    Args:
+        basis (Tensor): (N, d) class vectors.
+        meta (dict, optional): the metadata stored with them; its ``coherence_max`` is checked.
+        recompute (bool, optional): recompute the coherence over all pairs. Defaults to None: when
+            N^2 d <= 2e10 (about a second on 2 cores).
+        measured (float, optional): the coherence, already computed over all pairs.
+
+    Returns:
+        list: ``(check, passed, detail)`` for finite values, unit rows, distinct lines and (with
+        ``meta``) the recorded coherence; a check that could not run (on non-finite values) is
+        reported as failed.
+    """
+    verdicts = []
+    num, dim = basis.shape
+    finite = torch.isfinite(basis)
+    bad_rows = (~finite.all(dim=1)).nonzero().flatten()
+    verdicts.append(('finite values', len(bad_rows) == 0,
+                     'all finite' if len(bad_rows) == 0 else
+                     f'{len(bad_rows)} rows hold NaN or inf (first: row {bad_rows[0].item()})'))
+    if len(bad_rows):
+        return verdicts + [('unit rows', False, 'not checked: non-finite values'),
+                           ('distinct lines', False, 'not checked: non-finite values')]
+    norms = basis.detach().double().norm(dim=1)
+    error = (norms - 1).abs()
+    worst = int(error.argmax()) if num else 0
+    unit_ok = num == 0 or error[worst].item() <= UNIT_ATOL
+    verdicts.append(('unit rows', unit_ok, f'all norms within {UNIT_ATOL:g} of 1' if unit_ok else
+                     f'row {worst} has norm {norms[worst].item():.6g} ({int((error > UNIT_ATOL).sum())} '
+                     f'rows off by more than {UNIT_ATOL:g})'))
+    if not unit_ok:
+        return verdicts + [('distinct lines', False, 'not checked: rows are not unit vectors')]
+    recorded = None if meta is None else meta.get('coherence_max')
+    if recompute is None:
+        recompute = float(num)**2 * dim <= RECHECK_MAX_WORK
+    if measured is None and recompute and num > 1:
+        measured = coherence(basis)['max']
+    pairs = repeated_lines(basis)
+    top = measured if measured is not None else recorded
+    if pairs:
+        same = f'rows {pairs[0][0]} and {pairs[0][1]} span the same line (equal or opposite vectors)'
+    elif top is not None and top >= 1 - SAME_LINE_ATOL:
+        same = f'two rows span the same line: max |cos| = {top:.6f}'
+    else:
+        same = ''
+    verdicts.append(('distinct lines', not same, same or (
+        f'max |cos| {top:.6f} < 1' if top is not None else 'no two rows equal or opposite')))
+    if recorded is not None:
+        if measured is None:
+            verdicts.append(('recorded coherence', True, f'{recorded:.6f} as recorded (not recomputed: '
+                             f'N^2 d > {RECHECK_MAX_WORK:.0e}; the checksum protects it)'))
+        else:
+            agree = abs(measured - recorded) <= COHERENCE_ATOL
+            verdicts.append(('recorded coherence', agree, f'recorded {recorded:.6f}, measured {measured:.6f}'))
+    return verdicts
+
+
 def save_basis(path: str, basis: torch.Tensor, **meta) -> dict:
     """Write ``basis`` and its metadata to ``path`` atomically.
 
     Args:
         path (str): where to write (conventionally ``*.pth``).
-        basis (Tensor): (N, d) unit rows.
+        basis (Tensor): (N, d) unit rows, finite, no two on the same line.
         **meta: extra plain-Python metadata, e.g. ``seed=0, method='optimize'``.
 
     Returns:
         dict: the metadata written: N, d, seed, method, coherence, Welch bound, checksum, and
         ``meta``.
+
+    Raises:
+        ValueError: the basis is not (N, d), or fails a check of :func:`check_basis`; nothing is
+            written then.
     """
-    if basis.dim() != 2:
-        raise ValueError(f'a basis is (num_classes, dim), got shape {tuple(basis.shape)}')
+    if basis.dim() != 2 or basis.shape[0] == 0:
+        raise ValueError(f'a basis is (num_classes, dim) with num_classes >= 1, got shape {tuple(basis.shape)}')
     basis = basis.detach().to('cpu', torch.float32).contiguous()
+    failed = [(name, detail) for name, ok, detail in check_basis(basis, recompute=False) if not ok]
+    if failed:
+        raise ValueError(f'refusing to save an invalid basis to {path!r}: ' +
+                         '; '.join(f'{name}: {detail}' for name, detail in failed))
     full_meta = describe(basis, seed=meta.pop('seed', None), method=meta.pop('method', None))
+    if full_meta['coherence_max'] >= 1 - SAME_LINE_ATOL:
+        raise ValueError(f'refusing to save a basis with two rows on the same line to {path!r}: max |cos| = '
+                         f'{full_meta["coherence_max"]:.6f}')
     full_meta.update(meta, format=FORMAT)
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
@@ -64,26 +176,81 @@ def save_basis(path: str, basis: torch.Tensor, **meta) -> dict:
     return full_meta
 
 
+def inspect_basis_file(path: str) -> dict:
+    """Everything known about a basis file, without raising on what is wrong with it.
+
+    Args:
+        path (str): a basis file.
+
+    Returns:
+        dict: ``verdicts`` (a list of ``(check, passed, detail)``: readable, format, shape as
+        recorded, checksum, and those of :func:`check_basis` with the coherence recomputed over all
+        pairs), ``basis`` and ``meta`` (None where unreadable) and ``coherence`` (the recomputed
+        statistics, or None).
+    """
+    out = dict(basis=None, meta=None, coherence=None, verdicts=[])
+    verdicts = out['verdicts']
+    if not osp.isfile(path) or osp.getsize(path) == 0:
+        verdicts.append(('readable', False, 'no such file' if not osp.isfile(path) else 'empty (0 bytes)'))
+        return out
+    try:
+        content = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as error:
+        verdicts.append(('readable', False, f'{type(error).__name__}: {_first_line(error)}'))
+        return out
+    verdicts.append(('readable', True, 'tensors and plain Python only'))
+    if not (isinstance(content, dict) and isinstance(content.get('basis'), torch.Tensor)
+            and isinstance(content.get('meta'), dict)):
+        verdicts.append(('format', False, f'not {{"basis": tensor, "meta": dict}} ({FORMAT})'))
+        return out
+    basis, meta = content['basis'], content['meta']
+    out.update(basis=basis, meta=meta)
+    verdicts.append(('format', meta.get('format') == FORMAT, f'format {meta.get("format")!r}'))
+    shape_ok = basis.dim() == 2 and (meta.get('num_classes'), meta.get('dim')) == tuple(basis.shape)
+    verdicts.append(('shape as recorded', shape_ok, f'tensor {tuple(basis.shape)}, recorded '
+                     f'{meta.get("num_classes")} x {meta.get("dim")}'))
+    if basis.dim() != 2 or basis.shape[0] == 0:
+        return out
+    verdicts.append(('checksum', basis_checksum(basis) == meta.get('checksum'), 'sha256 of the float32 values'))
+    basis = basis.float()
+    if basis.shape[0] > 1 and torch.isfinite(basis).all():
+        out['coherence'] = coherence(basis)
+    measured = out['coherence']['max'] if out['coherence'] else None
+    verdicts.extend(check_basis(basis, meta, recompute=True, measured=measured))
+    return out
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).splitlines()
+    return lines[0][:200] if lines else 'no message'
+
+
 def load_basis(path: str,
                num_classes: Optional[int] = None,
-               dim: Optional[int] = None) -> Tuple[torch.Tensor, dict]:
+               dim: Optional[int] = None,
+               recompute: Optional[bool] = None) -> Tuple[torch.Tensor, dict]:
     """Read a basis file and check it end to end.
 
     Args:
         path (str): a file written by :func:`save_basis`.
         num_classes (int, optional): the N the caller needs; checked when given.
         dim (int, optional): the d the caller needs; checked when given.
+        recompute (bool, optional): recompute the coherence to compare it with the recorded one.
+            Defaults to None: when N^2 d <= 2e10 (see :func:`check_basis`).
 
     Returns:
         tuple: the (N, d) float32 basis and its metadata dict.
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        BasisFileError: the file is unreadable, its checksum or metadata disagree with its content,
-            or its N / d differ from ``num_classes`` / ``dim``.
+        BasisFileError: the file is empty or unreadable, its checksum or metadata disagree with its
+            content, its vectors are not finite unit vectors on distinct lines, or its N / d differ
+            from ``num_classes`` / ``dim``.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'EBV basis file {path!r} does not exist: {REGENERATE}')
+    if osp.getsize(path) == 0:
+        raise BasisFileError(f'{path!r} is empty (0 bytes): an interrupted copy or download? {REGENERATE}')
     try:
         content = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as error:  # truncated, not a torch file, or holds non-tensor objects
@@ -92,7 +259,7 @@ def load_basis(path: str,
         if advice:
             raise BasisFileError(advice) from error
         raise BasisFileError(f'{path!r} is not a readable basis file ({type(error).__name__}: '
-                             f'{str(error).splitlines()[0][:200]}); {REGENERATE}') from error
+                             f'{_first_line(error)}); {REGENERATE}') from error
     if not (isinstance(content, dict) and isinstance(content.get('basis'), torch.Tensor)
             and isinstance(content.get('meta'), dict) and content['meta'].get('format') == FORMAT):
         raise BasisFileError(f'{path!r} is not an mmebv basis file ({FORMAT}); {REGENERATE}')
@@ -102,6 +269,11 @@ def load_basis(path: str,
                              f'vectors but holds a tensor of shape {tuple(basis.shape)}; {REGENERATE}')
     if basis_checksum(basis) != meta.get('checksum'):
         raise BasisFileError(f'{path!r} fails its checksum: the basis was changed or corrupted; {REGENERATE}')
+    for name, passed, detail in check_basis(basis.float(), meta, recompute):
+        if not passed:
+            why = ('its metadata does not describe it' if name == 'recorded coherence' else
+                   'a class whose vector is not a finite unit vector on a line of its own can never be predicted')
+            raise BasisFileError(f'{path!r} is not a usable basis ({name}: {detail}): {why}; {REGENERATE}')
     for name, want, have in (('num_classes', num_classes, basis.shape[0]), ('dim', dim, basis.shape[1])):
         if want is not None and want != have:
             raise BasisFileError(f'{path!r} holds a basis with {name}={have}, but {want} is needed: point '

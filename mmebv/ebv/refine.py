@@ -4,7 +4,11 @@ The objective is ``(sum_{i != j} |cos_ij|^p)^(1/p)``, a smooth stand-in for the 
 tends to it as p grows. p is raised stage by stage (each stage an L-BFGS run): small p spreads the
 vectors evenly (p = 2 is minimised by every tight frame), large p flattens the top of the |cos|
 distribution. The N x N matrix of cosines is never held whole: loss and gradient are accumulated
-over row blocks, so memory is O(block * N) and time O(N^2 d) per evaluation.
+over row blocks in one pass, so memory is O(block * N) and time O(N^2 d) per evaluation.
+
+The work is counted in objective evaluations, never in seconds: the same start, stages and budget
+give the same vectors on any machine. A wall-clock limit, where one is given, is checked at every
+evaluation and the result says that it stopped there.
 
 Pure torch; no OpenMMLab import.
 """
@@ -15,107 +19,154 @@ from typing import Callable, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
-from .metrics import block_cos, block_rows, coherence
+from .metrics import block_cos, block_rows
+
+# Terms more than e^-50 below a block's largest are clamped there: as denormal floats they would
+# slow every exp many times over, and they do not move the value.
+CLAMP = 50.0
 
 
 def pnorm_objective(x: torch.Tensor, power: float, scale: float) -> Tuple[torch.Tensor, float]:
-    """Value of the p-norm objective at ``x`` (rows normalised first), and the largest |cos| there
-    (float32); fills ``x.grad``.
+    """Value of the p-norm objective at ``x`` (rows normalised first), and the largest |cos| there;
+    fills ``x.grad``.
 
     The value is ``scale * exp(logsumexp(p * log(|cos| / scale)) / p)``, which neither under- nor
-    overflows for any p; terms more than e^-50 below a block's largest are clamped there (as
-    denormal floats they would slow every exp many times over, and they do not move the value).
-    The gradient is written out by hand: with pi_ij the softmax weight of pair (i, j) and V the
-    value, dV/dcos_ij = V pi_ij / cos_ij, and every ordered pair lies in the row block of i.
+    overflows for any p. One pass over row blocks: the logsumexp is accumulated online (a running
+    maximum, earlier sums rescaled when it grows), and so is the gradient, written out by hand: with
+    pi_ij the softmax weight of the ordered pair (i, j) and V the value, dV/dcos_ij = V pi_ij /
+    cos_ij, and by symmetry the gradient of row i is 2 V sum_j pi_ij / cos_ij x_j, all of which lies
+    in the row block of i.
+
+    Args:
+        x (Tensor): (N, d) rows, any norms; ``x.grad`` is set to the gradient.
+        power (float): p.
+        scale (float): a value near the largest |cos|, for the numerics only.
     """
     num = x.shape[0]
     rows = block_rows(num)
-    starts = range(0, num, rows)
     with torch.no_grad():
         norms = x.norm(dim=1, keepdim=True).clamp_min(1e-12)
         unit = x / norms
-
-        def block_terms(start: int) -> tuple:
+        grad = torch.empty_like(unit)
+        running, total, top = -math.inf, 0.0, -math.inf
+        log_scale = math.log(scale)
+        for start in range(0, num, rows):
             cos = block_cos(unit, start, rows)
-            terms = power * (cos.abs() / scale).clamp_min(1e-30).log()
-            return cos, terms.clamp_min(terms.max() - 50.0)
-
-        cached = block_terms(0) if len(starts) == 1 else None
-        if cached is not None:
-            total, top = torch.logsumexp(cached[1].flatten(), 0), cached[1].max()
-        else:
-            summary = torch.stack([torch.stack([torch.logsumexp(terms.flatten(), 0), terms.max()])
-                                   for terms in (block_terms(s)[1] for s in starts)])  # a block at a time
-            total, top = torch.logsumexp(summary[:, 0], 0), summary[:, 1].max()
-        value = scale * torch.exp(total / power)
-        grad = torch.zeros_like(unit)
-        for start in starts:
-            cos, terms = cached if cached is not None else block_terms(start)
-            weight = value * torch.exp(terms - total) * torch.sign(cos) / cos.abs().clamp_min(1e-30)
-            grad[start:start + rows] += weight @ unit
-            grad += weight.T @ unit[start:start + rows]
+            size = cos.abs().clamp_min_(1e-30)
+            terms = size.log().sub_(log_scale).mul_(power)
+            block_top = terms.max().item()
+            top = max(top, block_top)
+            terms.clamp_min_(block_top - CLAMP)
+            if block_top > running:
+                if start:
+                    factor = math.exp(running - block_top)
+                    grad[:start] *= factor
+                    total *= factor
+                running = block_top
+            weights = terms.sub_(running).exp_()
+            total += weights.sum(dtype=torch.float64).item()
+            weights.mul_(torch.sign(cos)).div_(size)
+            grad[start:start + rows] = weights @ unit
+        value = scale * math.exp((running + math.log(total)) / power)
+        grad *= 2 * value / total
         radial = (grad * unit).sum(dim=1, keepdim=True)
         x.grad = (grad - radial * unit) / norms
-    return value, scale * math.exp(top.item() / power)
+    return torch.tensor(value, dtype=x.dtype), scale * math.exp(top / power)
 
 
-class _TargetReached(Exception):
+class _Stop(Exception):
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _StageEnd(Exception):
     pass
+
+
+def stage_budgets(budget: int, stages: int) -> list:
+    """Split ``budget`` evaluations over ``stages`` stages, the remainder to the first ones."""
+    return [budget // stages + (1 if k < budget % stages else 0) for k in range(stages)]
 
 
 def refine(start: torch.Tensor,
            powers: Sequence[float],
-           iters_per_power: int,
+           budget: int,
            target: Optional[float] = None,
            time_limit: Optional[float] = None,
-           callback: Optional[Callable[[dict], None]] = None) -> torch.Tensor:
-    """Run the p-norm stages from ``start``; return the rows of least coherence seen.
+           callback: Optional[Callable[[dict], None]] = None,
+           info: Optional[dict] = None,
+           history: int = 20) -> torch.Tensor:
+    """Run the p-norm stages from ``start`` within ``budget`` objective evaluations; return the rows
+    of least coherence seen.
 
     Args:
         start (Tensor): (N, d) starting vectors.
         powers (Sequence[float]): p of each stage, increasing.
-        iters_per_power (int): L-BFGS iterations per stage.
+        budget (int): objective evaluations in all (each about 4 N^2 d flops), split evenly over
+            the stages; L-BFGS's line-search trials count.
         target (float, optional): stop as soon as the coherence is at most this.
-        time_limit (float, optional): stop after this many seconds (checked between stages).
-        callback (callable, optional): called at the start and after each stage with a dict:
-            ``stage``, ``power``, ``max`` (coherence now), ``best`` and ``seconds`` so far.
+        time_limit (float, optional): stop after this many seconds, checked at every evaluation.
+            The result then depends on the machine's speed; ``info['stopped']`` says so.
+        callback (callable, optional): called at the start and after every evaluation with a dict:
+            ``evaluations``, ``budget``, ``stage``, ``stages``, ``power``, ``max`` (coherence of the
+            last evaluated point, or of the start), ``best``, ``seconds``.
+        info (dict, optional): filled with ``stopped`` (``'budget'``, ``'target'``,
+            ``'time_limit'``), ``evaluations`` and ``stage``, where it stopped.
+        history (int): L-BFGS history pairs (each two N x d tensors). Defaults to 20.
 
     Returns:
         Tensor: (N, d) float32 unit rows.
     """
+    from .metrics import coherence  # the start's coherence, over all pairs
     began = time.perf_counter()
-    state = dict(best=F.normalize(start.float(), dim=1))
+    state = dict(best=F.normalize(start.float(), dim=1), evaluations=0, stage=0, power=None)
     state['max'] = coherence(state['best'])['max']
     x = state['best'].clone().requires_grad_(True)
 
-    def report(stage: int, power: Optional[float], current: float) -> None:
+    def report(current: float) -> None:
         if callback is not None:
-            callback(dict(stage=stage, power=power, max=current, best=state['max'],
+            callback(dict(evaluations=state['evaluations'], budget=budget, stage=state['stage'],
+                          stages=len(powers), power=state['power'], max=current, best=state['max'],
                           seconds=time.perf_counter() - began))
 
-    def objective(power: float, scale: float) -> torch.Tensor:
+    def objective(power: float, scale: float, limit: int) -> torch.Tensor:
+        if time_limit is not None and time.perf_counter() - began > time_limit:
+            raise _Stop('time_limit')
+        if state['evaluations'] >= limit:
+            raise _StageEnd  # also inside a line search, which L-BFGS's max_eval does not bound
         value, current = pnorm_objective(x, power, scale)
+        state['evaluations'] += 1
         if current < state['max']:  # every evaluated point counts, line-search trials too
             state['best'], state['max'] = F.normalize(x.detach(), dim=1), current
-            if target is not None and current <= target:
-                raise _TargetReached
+        report(current)
+        if target is not None and current <= target:
+            raise _Stop('target')
         return value
 
-    report(0, None, state['max'])
-    for stage, power in enumerate(powers, 1):
-        if (target is not None and state['max'] <= target) or \
-                (time_limit is not None and time.perf_counter() - began > time_limit):
-            break
-        optimizer = torch.optim.LBFGS([x], lr=1, max_iter=iters_per_power, history_size=20,
-                                      tolerance_grad=1e-10, tolerance_change=1e-10,
-                                      line_search_fn='strong_wolfe')
-        scale = state['max']
-        try:
-            optimizer.step(lambda: objective(power, scale))
-        except _TargetReached:
-            report(stage, power, state['max'])
-            break
-        with torch.no_grad():
-            x.copy_(F.normalize(x, dim=1))
-        report(stage, power, coherence(x.detach())['max'])
+    stopped = 'budget'
+    report(state['max'])
+    try:
+        if target is not None and state['max'] <= target:
+            raise _Stop('target')
+        for stage, (power, evaluations) in enumerate(zip(powers, stage_budgets(budget, len(powers))), 1):
+            if evaluations <= 0:
+                continue
+            state['stage'], state['power'] = stage, power
+            limit = state['evaluations'] + evaluations
+            optimizer = torch.optim.LBFGS([x], lr=1, max_iter=evaluations, max_eval=evaluations,
+                                          history_size=history, tolerance_grad=1e-10, tolerance_change=1e-10,
+                                          line_search_fn='strong_wolfe')
+            scale = state['max']
+            try:
+                optimizer.step(lambda: objective(power, scale, limit))
+            except _StageEnd:
+                pass
+            with torch.no_grad():
+                x.copy_(F.normalize(x, dim=1))
+    except _Stop as stop:
+        stopped = stop.reason
+    if info is not None:
+        info.update(stopped=stopped, evaluations=state['evaluations'], stage=state['stage'], budget=budget)
     return state['best'].contiguous()

@@ -3,12 +3,15 @@
 Each family gives up to ``capacity`` unit vectors in ``dim`` dimensions whose pairwise |cos| is at
 most a known ``coherence``; a family of a smaller dimension embeds into a larger one by zero padding.
 
-- Paley: an equiangular tight frame of q + 1 vectors in (q + 1) / 2 dims, q a prime = 1 (mod 4),
-  from the symmetric conference matrix of quadratic residues; |cos| = 1 / sqrt(q), the Welch bound.
+- Equiangular tight frames (:mod:`mmebv.ebv.etf`): Paley (q + 1 vectors in (q + 1) / 2 dims),
+  Kronecker powers, Steiner, Latin-square, and their Naimark complements; |cos| = the Welch bound.
 - Kerdock: the Gray image of the Z4-linear Kerdock code plus the standard basis: d / 2 + 1 mutually
   unbiased orthonormal bases in d = 2^(m+1) dims (m odd), |cos| = 1 / sqrt(d).
 - Gold: all cyclic shifts of the 2^n + 1 Gold sequences of length L = 2^n - 1 (n odd), as +-1
-  vectors; |cos| <= (2^((n+1)/2) + 1) / L.
+  vectors; their correlations are -1 and -1 +- 2^((n+1)/2) (Gold, "Optimal binary sequences for
+  spread spectrum multiplexing", IEEE Trans. Inf. Theory 1967), so |cos| <= (2^((n+1)/2) + 1) / L.
+- Extended Gold: the same sequences with one +1 appended, in 2^n dims: the correlations become 0
+  and +-2^((n+1)/2), so |cos| <= 2^(-(n-1)/2), e.g. 1/16 in 512 dims.
 
 Pure numpy/torch; no OpenMMLab import.
 """
@@ -19,12 +22,14 @@ from typing import List, Optional
 import numpy as np
 import torch
 
+from .etf import catalogue, etf_coherence, etf_vectors
+
 # Binary primitive polynomials, as the exponents of their nonzero terms.
 PRIMITIVE_POLYNOMIALS = {
     3: (3, 1, 0), 5: (5, 2, 0), 7: (7, 1, 0), 9: (9, 4, 0), 11: (11, 2, 0), 13: (13, 4, 3, 1, 0),
     15: (15, 1, 0), 17: (17, 3, 0)
 }
-MAX_PALEY_Q = 6000  # the Paley frame needs an eigendecomposition of a (q+1) x (q+1) matrix
+ETF_KINDS = ('paley', 'kronecker', 'steiner-pairs', 'steiner-pg', 'latin')
 
 
 @dataclass(frozen=True)
@@ -40,15 +45,15 @@ class Family:
         """``num`` <= capacity vectors of the family, chosen by ``rng``: (num, dim) float64 unit rows."""
         if num > self.capacity:
             raise ValueError(f'{self.name}({self.param}) has only {self.capacity} vectors, {num} asked')
-        return {'paley': _paley, 'kerdock': _kerdock, 'gold': _gold}[self.name](self.param, num, rng)
+        if self.name in ETF_KINDS:
+            return etf_vectors(self.name, self.param, self.dim)[rng.permutation(self.capacity)[:num]]
+        return {'kerdock': _kerdock, 'gold': _gold, 'extended-gold': _extended_gold}[self.name](self.param, num, rng)
 
 
 def families(max_dim: int) -> List[Family]:
     """Every family member that fits in ``max_dim`` dimensions."""
-    out = []
-    for q in range(5, min(2 * max_dim - 1, MAX_PALEY_Q) + 1, 4):
-        if _is_prime(q):
-            out.append(Family('paley', q, (q + 1) // 2, q + 1, 1 / math.sqrt(q)))
+    out = [Family(etf.kind, etf.param, dim, etf.num, etf_coherence(etf.num, dim))
+           for etf in catalogue() for dim in etf.dims if dim <= max_dim]
     for m in sorted(PRIMITIVE_POLYNOMIALS):
         dim = 2**(m + 1)
         if dim <= max_dim:
@@ -57,33 +62,17 @@ def families(max_dim: int) -> List[Family]:
         if length <= max_dim:
             out.append(Family('gold', m, length, (length + 2) * length,
                               (2**((m + 1) // 2) + 1) / length))
+        if length + 1 <= max_dim:
+            out.append(Family('extended-gold', m, length + 1, (length + 2) * length, 2**(-(m - 1) / 2)))
     return out
 
 
 def best_family(num_classes: int, dim: int, min_fill: float = 1.0) -> Optional[Family]:
     """The family of least coherence that fits in ``dim`` dims and supplies at least
-    ``min_fill * num_classes`` vectors (the rest are then added at random and optimised)."""
+    ``min_fill * num_classes`` vectors (the rest are then added at random and optimised); of two
+    equally coherent ones, the one that fills more of the ``dim`` dims."""
     fitting = [f for f in families(dim) if f.capacity >= min_fill * num_classes]
-    return min(fitting, key=lambda f: f.coherence, default=None)
-
-
-def _is_prime(n: int) -> bool:
-    return n >= 2 and all(n % k for k in range(2, int(math.isqrt(n)) + 1))
-
-
-def _paley(q: int, num: int, rng: np.random.Generator) -> torch.Tensor:
-    residues = np.zeros(q, dtype=np.int64)
-    residues[(np.arange(1, q)**2) % q] = 1
-    chi = np.where(residues == 1, 1.0, -1.0)
-    chi[0] = 0.0
-    index = np.arange(q)
-    conference = np.zeros((q + 1, q + 1))
-    conference[0, 1:] = conference[1:, 0] = 1.0
-    conference[1:, 1:] = chi[(index[:, None] - index[None, :]) % q]
-    # I + C / sqrt(q) has eigenvalues 0 and 2, each (q + 1) / 2 times: the Gram matrix of the frame.
-    values, vectors = np.linalg.eigh(conference)
-    frame = vectors[:, values > 0] * math.sqrt(2.0)
-    return torch.from_numpy(frame[rng.permutation(q + 1)[:num]])
+    return min(fitting, key=lambda f: (round(f.coherence, 12), -f.dim), default=None)
 
 
 def _hensel_lift(exponents) -> np.ndarray:
@@ -146,3 +135,9 @@ def _gold(n: int, num: int, rng: np.random.Generator) -> torch.Tensor:
         bits = np.where((family >= 2)[:, None], mixed, bits)
         out[start:start + len(family)] = torch.from_numpy((1.0 - 2.0 * bits) / math.sqrt(length))
     return out
+
+
+def _extended_gold(n: int, num: int, rng: np.random.Generator) -> torch.Tensor:
+    length = 2**n - 1
+    signs = _gold(n, num, rng) * math.sqrt(length)
+    return torch.cat([signs, torch.ones(num, 1, dtype=signs.dtype)], dim=1) / math.sqrt(length + 1)

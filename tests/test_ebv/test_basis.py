@@ -52,7 +52,7 @@ def test_welch_bound_values():
     assert welch_bound(1000, 500) == pytest.approx(math.sqrt(500 / (500 * 999)))
     # d + 1 vectors in d dims: the regular simplex reaches the bound, |cos| = 1/d
     assert welch_bound(4, 3) == pytest.approx(1 / 3)
-    simplex = generate_ebv(4, 3, steps=300)
+    simplex = generate_ebv(4, 3, budget=300)
     assert coherence(simplex)['max'] == pytest.approx(1 / 3, abs=2e-3)
 
 
@@ -80,3 +80,24 @@ def test_bad_arguments_are_refused():
         generate_ebv(0, 10)
     with pytest.raises(ValueError, match='N >= 2'):
         coherence(torch.ones(1, 3))
+
+
+@pytest.mark.parametrize('num_classes,dim,kwargs,path', [
+    (12, 16, {}, 'orthonormal'),
+    (28, 21, {}, 'exact'),  # the Naimark complement of the Steiner ETF of PG(2, 2)
+    (600, 64, dict(budget=0), 'structured'),  # the Kerdock set in 64 dims, as it is
+    (200, 64, dict(budget=30, method='structured'), 'structured'),
+    (40, 8, dict(budget=50, method='optimize'), 'optimize'),
+])
+def test_the_same_arguments_give_the_same_basis_on_every_path(num_classes, dim, kwargs, path):
+    first, info = generate_ebv(num_classes, dim, seed=7, **kwargs), {}
+    again = generate_ebv(num_classes, dim, seed=7, info=info, **kwargs)
+    assert torch.equal(first, again) and info['method'] == ('structured' if path == 'exact' else path)
+    assert info['stopped'] == ('exact' if path in ('orthonormal', 'exact') else
+                               'unrefined' if kwargs.get('budget') == 0 else 'budget')
+    assert not torch.equal(first, generate_ebv(num_classes, dim, seed=8, **kwargs))
+
+
+def test_a_bad_budget_is_refused():
+    with pytest.raises(ValueError, match='budget is a number of objective evaluations >= 0'):
+        generate_ebv(40, 8, budget=-1)

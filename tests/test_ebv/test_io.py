@@ -3,7 +3,8 @@ import os
 import pytest
 import torch
 
-from mmebv.ebv import BasisFileError, generate_ebv, load_basis, save_basis
+from mmebv.ebv import BasisFileError, describe, generate_ebv, load_basis, save_basis
+from mmebv.ebv.io import FORMAT
 
 
 @pytest.fixture
@@ -78,3 +79,76 @@ def test_an_interrupted_save_keeps_the_old_file(basis_file, monkeypatch):
         save_basis(basis_file, generate_ebv(12, 16, seed=6))
     assert open(basis_file, 'rb').read() == before
     assert os.listdir(os.path.dirname(basis_file)) == ['basis.pth']  # no half-written leftovers
+
+
+def write_unchecked(path, basis):
+    """A basis file as any writer could make it (the checks of save_basis bypassed): checksum and
+    metadata describe the tensor faithfully, whatever it holds."""
+    torch.save(dict(basis=basis, meta=dict(describe(basis), format=FORMAT)), path)
+
+
+def broken(kind):
+    basis = generate_ebv(12, 16, seed=5).clone()
+    if kind == 'nan':
+        basis[3, 2] = float('nan')
+    elif kind == 'zero':
+        basis[4] = 0
+    elif kind == 'non-unit':
+        basis[5] *= 1.5
+    elif kind == 'duplicated':
+        basis[7] = basis[2]
+    elif kind == 'antipodal':
+        basis[7] = -basis[2]
+    return basis
+
+
+@pytest.mark.parametrize('kind,message', [('nan', r'finite values: 1 rows hold NaN or inf \(first: row 3\)'),
+                                          ('zero', 'unit rows: row 4 has norm 0'),
+                                          ('non-unit', 'unit rows: row 5 has norm 1.5'),
+                                          ('duplicated', 'distinct lines: rows 2 and 7 span the same line'),
+                                          ('antipodal', 'distinct lines: rows 2 and 7 span the same line')])
+@pytest.mark.parametrize('recompute', [None, False])
+def test_invalid_vectors_are_refused_on_load_and_on_save(tmp_path, kind, message, recompute):
+    path = str(tmp_path / 'basis.pth')
+    write_unchecked(path, broken(kind))
+    with pytest.raises(BasisFileError, match=f'not a usable basis .*{message}.*generate_ebv.py'):
+        load_basis(path, **({} if recompute is None else dict(recompute=recompute)))
+    with pytest.raises(ValueError, match=f'refusing to save an invalid basis.*{message}'):
+        save_basis(str(tmp_path / 'other.pth'), broken(kind))
+    assert not (tmp_path / 'other.pth').exists()
+
+
+def test_a_recorded_coherence_that_is_not_the_basis_is_refused(basis_file):
+    content = torch.load(basis_file, weights_only=True)
+    content['meta']['coherence_max'] = 0.5  # the checksum covers the tensor, not its description
+    torch.save(content, basis_file)
+    with pytest.raises(BasisFileError, match='recorded coherence: recorded 0.500000, measured 0.000000'):
+        load_basis(basis_file)
+
+
+def test_near_duplicates_are_refused_through_the_recorded_coherence(tmp_path):
+    basis = generate_ebv(12, 16, seed=5).clone()
+    basis[7] = torch.nn.functional.normalize(basis[2] + 1e-5 * basis[3], dim=0)  # not bit-equal to row 2
+    path = str(tmp_path / 'basis.pth')
+    write_unchecked(path, basis)
+    with pytest.raises(BasisFileError, match=r'distinct lines: two rows span the same line: max \|cos\| = 1.0000'):
+        load_basis(path, recompute=False)
+
+
+def test_an_empty_file_gets_a_clear_message(tmp_path):
+    path = tmp_path / 'empty.pth'
+    path.write_bytes(b'')
+    with pytest.raises(BasisFileError, match=r'is empty \(0 bytes\).*generate_ebv.py'):
+        load_basis(str(path))
+
+
+def test_a_file_whose_error_has_no_message_gets_a_clear_one(tmp_path, monkeypatch):
+    path = tmp_path / 'basis.pth'
+    path.write_bytes(b'x')
+
+    def fail(*args, **kwargs):
+        raise RuntimeError('')
+
+    monkeypatch.setattr(torch, 'load', fail)
+    with pytest.raises(BasisFileError, match=r'not a readable basis file \(RuntimeError: no message\)'):
+        load_basis(str(path))

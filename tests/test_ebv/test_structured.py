@@ -12,7 +12,9 @@ def member(name, param):
 
 @pytest.mark.parametrize('name,param,num', [('paley', 13, 14), ('paley', 29, 30), ('paley', 101, 102),
                                             ('kerdock', 3, 144), ('kerdock', 5, 1500), ('gold', 3, 63),
-                                            ('gold', 5, 1023), ('gold', 7, 2000)])
+                                            ('gold', 5, 1023), ('gold', 7, 2000), ('extended-gold', 5, 1023),
+                                            ('extended-gold', 7, 2000), ('kronecker', 3, 64),
+                                            ('steiner-pairs', 12, 144), ('steiner-pg', 4, 120), ('latin', 6, 36)])
 def test_families_keep_their_promised_coherence(name, param, num):
     family = member(name, param)
     vectors = family.build(num, np.random.default_rng(0))
@@ -40,5 +42,7 @@ def test_paley_frame_is_tight_and_at_the_welch_bound():
 def test_best_family_picks_the_least_coherent_that_fits():
     assert best_family(1000, 512).name == 'paley' and best_family(1000, 512).param == 1021
     assert best_family(100000, 1024).name == 'kerdock'
-    assert best_family(100000, 512).name == 'gold'
+    assert best_family(100000, 512).name == 'extended-gold'  # 1/16: the Gold sequences, one entry longer
+    assert best_family(10000, 512).dim == 512  # of equally coherent ones, the one filling all dims
+    assert (best_family(28, 21).name, best_family(28, 21).dim) == ('steiner-pg', 21)  # a Naimark complement
     assert best_family(10**7, 64) is None

@@ -52,6 +52,48 @@ def test_two_processes_hold_a_bit_identical_basis(tmp_path):
     assert torch.equal(result['built'][1], result['rank0'])
 
 
+def _counting_worker(rank: int, port: int, out: str, cache_dir: str) -> None:
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    import mmebv.ebv.cache as cache_module
+    from mmebv.classifiers import FixedClassifier
+    cache_module.CACHE_MIN_WORK = 0  # cache this small basis too
+    calls = dict(generate=0, read=0)
+    generate, read = cache_module.generate_ebv, cache_module.load_basis
+
+    def counting_generate(*args, **kwargs):
+        calls['generate'] += 1
+        return generate(*args, **kwargs)
+
+    def counting_read(*args, **kwargs):
+        calls['read'] += 1
+        return read(*args, **kwargs)
+
+    cache_module.generate_ebv, cache_module.load_basis = counting_generate, counting_read
+    basis = dict(type='EBV', seed=0, budget=30, cache=cache_dir)
+    first = FixedClassifier(8, 60, embed_dim=12, basis=basis).basis  # N > d: generated, then cached
+    after_first = dict(calls)
+    second = FixedClassifier(8, 60, embed_dim=12, basis=basis).basis  # a relaunch: read from the cache
+    result = [None, None]
+    dist.all_gather_object(result, dict(first=after_first, second=dict(calls), bases=[first, second]))
+    if rank == 0:
+        torch.save(result, osp.join(out, 'calls.pth'))
+    dist.destroy_process_group()
+
+
+@pytest.mark.e2e
+def test_in_a_two_process_job_only_rank0_generates_or_reads_the_basis(tmp_path):
+    cache_dir = tmp_path / 'cache'
+    mp.spawn(_counting_worker, args=(_free_port(), str(tmp_path), str(cache_dir)), nprocs=2, join=True)
+    rank0, rank1 = torch.load(tmp_path / 'calls.pth', weights_only=True)
+    assert rank0['first'] == dict(generate=1, read=0) and rank0['second'] == dict(generate=1, read=1)
+    assert rank1['first'] == rank1['second'] == dict(generate=0, read=0)  # it only receives
+    for k in range(2):
+        assert torch.equal(rank0['bases'][k], rank1['bases'][k])
+    assert torch.equal(rank0['bases'][0], rank0['bases'][1]) and len(os.listdir(cache_dir)) == 1
+
+
 @HOOKS.register_module(force=True)
 class InterruptAfterEpoch(Hook):
     """Stands for a killed job: stops the process right after the checkpoint of ``epoch``."""

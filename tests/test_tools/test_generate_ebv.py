@@ -4,13 +4,14 @@ import pytest
 import torch
 from helpers import run as run_tool
 
-from mmebv.ebv import generate_ebv, load_basis
+from mmebv.ebv import describe, generate_ebv, load_basis
+from mmebv.ebv.io import FORMAT
 
 pytestmark = pytest.mark.e2e
 
 
-def run(*args):
-    return run_tool(['tools/misc/generate_ebv.py', *args], timeout=300)
+def run(*args, check=True):
+    return run_tool(['tools/misc/generate_ebv.py', *args], timeout=300, check=check)
 
 
 def test_1000_classes_in_1000_dims_is_orthonormal(tmp_path):
@@ -22,23 +23,69 @@ def test_1000_classes_in_1000_dims_is_orthonormal(tmp_path):
     assert torch.equal(basis, generate_ebv(1000, 1000))
 
 
-def test_more_classes_than_dims_reports_the_ratio_to_welch():
-    out = run('60', '12', '--quiet', '--steps', '200')
+def test_more_classes_than_dims_reports_the_ratio_and_records_where_it_stopped(tmp_path):
+    out_file = str(tmp_path / 'ebv_60x12.pth')
+    out = run('60', '12', '--quiet', '--budget', '200', '--out', out_file)
     ratio = float(re.search(r'\(([\d.]+) x Welch\)', out).group(1))
     assert 1.0 <= ratio < 1.4
+    assert '200 of 200 evaluations, stopped: budget' in out
+    basis, meta = load_basis(out_file)
+    assert meta['budget'] == 200 and meta['generation']['stopped'] == 'budget'
+    assert torch.equal(basis, generate_ebv(60, 12, budget=200))  # the same work gives the same basis
 
 
 def test_plot_draws_the_angle_histogram(tmp_path):
     png = tmp_path / 'angles.png'
-    out = run('40', '10', '--quiet', '--steps', '50', '--plot', str(png))
+    out = run('40', '10', '--quiet', '--budget', '50', '--plot', str(png))
     assert 'peak memory' in out and png.stat().st_size > 1000
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
+def test_an_existing_file_is_kept_unless_forced(tmp_path):
+    out_file = tmp_path / 'ebv.pth'
+    out_file.write_bytes(b'precious')
+    out = run('12', '16', '--out', str(out_file), check=False)
+    assert '--out' in out and 'exists; nothing was generated. Add --force' in out
+    assert out_file.read_bytes() == b'precious'
+    run('12', '16', '--out', str(out_file), '--force')
+    assert torch.equal(load_basis(str(out_file))[0], generate_ebv(12, 16))
+
+
+def test_an_unwritable_out_is_refused_before_generating(tmp_path):
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('')
+    out = run('3000', '64', '--out', str(blocker / 'ebv.pth'), check=False)
+    assert 'is not writable' in out and 'nothing was generated' in out
+    assert 'evaluations' not in out  # refused before any generation started
+
+
+def test_a_size_that_cannot_fit_in_memory_is_refused_with_the_estimate():
+    out = run('1000000000', '65536', '--budget', '0', check=False)  # about 1.4 PiB
+    needs = re.search(r'1000000000 x 65536 with a budget of 0 evaluations needs about ([\d.]+) GiB, but '
+                      r'([\d.]+) GiB', out)
+    assert needs and float(needs.group(1)) > float(needs.group(2)) and 'nothing was generated' in out
+
+
+def test_check_describes_a_good_file_and_fails_a_bad_one(tmp_path):
+    good = str(tmp_path / 'good.pth')
+    run('62', '31', '--out', good, '--quiet')
+    out = run('--check', good)
+    assert 'N=62 d=31 seed=0 method=auto' in out and '(1.000 x Welch)' in out  # the Paley frame of q = 61
+    assert '[ok] checksum' in out and '[ok] distinct lines' in out and 'valid: usable' in out
+    bad = generate_ebv(12, 16).clone()
+    bad[7] = bad[2]
+    torch.save(dict(basis=bad, meta=dict(describe(bad), format=FORMAT)), tmp_path / 'bad.pth')
+    out = run('--check', str(tmp_path / 'bad.pth'), check=False)
+    assert '[FAILED] distinct lines: rows 2 and 7 span the same line' in out and 'INVALID' in out
+    (tmp_path / 'empty.pth').write_bytes(b'')
+    assert '[FAILED] readable: empty (0 bytes)' in run('--check', str(tmp_path / 'empty.pth'), check=False)
+
+
 def test_benchmark_prints_its_table_and_targets():
-    out = run_tool(['tools/analysis_tools/benchmark_ebv_generation.py', '--pairs', '62x31,40x8', '--paper-cap', '2'],
-                   timeout=300)
+    out = run_tool(['tools/analysis_tools/benchmark_ebv_generation.py', '--pairs', '62x31,40x8,28x21',
+                    '--paper-cap', '2'], timeout=300)
     lines = [line for line in out.splitlines() if line.startswith('| 62 | 31 |')]
     assert len(lines) == 1 and '(1.000)' in lines[0]  # the Paley frame of q = 61 meets the Welch bound
     assert '[met] 62x31: 1.000 x Welch <= 1.05' in out
-    assert '| 40 | 8 |' in out
+    assert '[met] 28x21 (a real ETF exists): 1.000 x Welch <= 1.01' in out  # a Naimark complement, built exactly
+    assert '| 40 | 8 |' in out and 'load average' in out

@@ -1,39 +1,62 @@
-"""Generate an EBV basis file and report its quality.
+"""Generate an EBV basis file and report its quality, or describe an existing basis file.
 
-    python tools/misc/generate_ebv.py NUM_CLASSES DIM [--seed 0] [--method auto] [--out FILE]
-                                      [--plot FILE.png]
+    python tools/misc/generate_ebv.py NUM_CLASSES DIM [--seed 0] [--method auto] [--budget EVALS]
+                                      [--time-limit S] [--out FILE [--force]] [--plot FILE.png]
+    python tools/misc/generate_ebv.py --check FILE
 
 Prints the largest and mean pairwise |cos| of the basis beside the Welch bound (the smallest
 largest-|cos| any NUM_CLASSES unit vectors in DIM dims can have), the time and the peak memory.
-With --out, writes a basis file that EBVClsHead reads through ``basis_file=FILE``; with --plot, draws
-the histogram of the pairwise angles.
+By default it spends more work than a head that generates its own basis (up to 2e13
+multiply-adds instead of 2e12), for a better basis. With --out, it writes a basis file that a
+classifier reads through ``basis=dict(type='EBV', file=FILE)``: an existing file is kept unless
+--force, and the path is checked before anything is generated; a size that cannot fit in memory is
+refused with the estimate. --check FILE describes a basis file (N, d, coherence, ratio to the
+Welch bound, every validity check) and exits 1 when one fails.
 """
 import argparse
 import os.path as osp
 import sys
+import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from mmebv.ebv import describe, generate_ebv, save_basis  # noqa: E402
-from mmebv.ebv.basis import METHODS  # noqa: E402
-from mmebv.ebv.metrics import block_rows  # noqa: E402
+from mmebv.ebv import describe, generate_ebv, inspect_basis_file, save_basis  # noqa: E402
+from mmebv.ebv.basis import METHODS, default_budget, estimate_memory, evaluation_work  # noqa: E402
+from mmebv.ebv.cache import writable_dir  # noqa: E402
+from mmebv.ebv.metrics import block_rows, welch_bound  # noqa: E402
 from mmebv.utils import Measure  # noqa: E402
 
+# The tool's default budget: ten times the work a head spends on its own basis.
+TOOL_WORK = 2e13
+TOOL_EVALUATIONS = 3000
+# Sizes from this much work (N^2 d multiply-adds) on get a memory and time estimate first.
+LARGE_WORK = 1e10
 
-def parse_args() -> argparse.Namespace:
+
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('num_classes', type=int, help='number of vectors N (classes)')
-    parser.add_argument('dim', type=int, help='their dimension d')
+    parser.add_argument('num_classes', type=int, nargs='?', help='number of vectors N (classes)')
+    parser.add_argument('dim', type=int, nargs='?', help='their dimension d')
     parser.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
     parser.add_argument('--method', choices=METHODS, default='auto', help='generation method (default auto)')
-    parser.add_argument('--steps', type=int, help='refinement iterations when N > d (default: the method\'s)')
+    parser.add_argument('--budget', type=int,
+                        help=f'refinement budget in objective evaluations of 2 N^2 d multiply-adds each (default: '
+                        f'up to {TOOL_EVALUATIONS} and {TOOL_WORK:.0e} multiply-adds)')
+    parser.add_argument('--time-limit', type=float,
+                        help='stop refining after this many seconds (the basis then depends on the machine; '
+                        'the file records where it stopped)')
     parser.add_argument('--out', help='write the basis file here (e.g. ebv_1000x1000.pth)')
+    parser.add_argument('--force', action='store_true', help='replace an existing --out file')
     parser.add_argument('--plot', help='draw the histogram of pairwise angles into this PNG')
+    parser.add_argument('--check', metavar='FILE', help='describe a basis file and check it; generate nothing')
     parser.add_argument('--quiet', action='store_true', help='no progress output')
-    return parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.check is None and (args.num_classes is None or args.dim is None):
+        parser.error('give NUM_CLASSES and DIM to generate, or --check FILE to describe a file')
+    return args
 
 
 def angle_histogram(basis: torch.Tensor, bins: int = 180) -> torch.Tensor:
@@ -67,18 +90,111 @@ def plot(path: str, basis: torch.Tensor, meta: dict) -> None:
     fig.savefig(path, dpi=120)
 
 
-def main() -> None:
-    args = parse_args()
-    with Measure() as measure:
-        basis = generate_ebv(args.num_classes, args.dim, seed=args.seed, method=args.method, steps=args.steps,
-                             verbose=not args.quiet)
+def available_memory() -> int:
+    """Bytes the system can still give (MemAvailable of /proc/meminfo), or 0 when unknown."""
+    try:
+        with open('/proc/meminfo') as f:
+            for line in f:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def multiply_adds_per_second(dim: int) -> float:
+    """This machine's rate on the generator's main product, measured on a small block."""
+    a, b = torch.randn(1024, dim), torch.randn(dim, 4096)
+    a @ b
+    began = time.perf_counter()
+    for _ in range(3):
+        a @ b
+    return 3 * 1024 * dim * 4096 / max(time.perf_counter() - began, 1e-9)
+
+
+def check_out_path(path: str, force: bool) -> None:
+    """Refuse, before any work, an --out that exists (without --force) or cannot be written."""
+    if osp.isdir(path):
+        sys.exit(f'--out {path} is a directory: name a file in it, e.g. {osp.join(path, "ebv.pth")}')
+    if osp.exists(path) and not force:
+        sys.exit(f'--out {path} exists; nothing was generated. Add --force to replace it, or choose another '
+                 f'name (--check {path} describes what it holds).')
+    directory = osp.dirname(osp.abspath(path))
+    problem = writable_dir(directory)
+    if problem is not None:
+        sys.exit(f'cannot write --out {path}: its directory {directory} is not writable ({problem}); nothing was '
+                 f'generated. Choose a writable location.')
+
+
+def check_resources(num_classes: int, dim: int, budget: int, quiet: bool) -> None:
+    """For a very large N, estimate memory and time first, and refuse what cannot fit."""
+    if float(num_classes)**2 * dim < LARGE_WORK:
+        return
+    refining = budget if num_classes > dim else 0
+    need, have = estimate_memory(num_classes, dim, refining), available_memory()
+    if have and need > have:
+        sys.exit(f'{num_classes} x {dim} with a budget of {refining} evaluations needs about {need / 2**30:.1f} GiB, '
+                 f'but {have / 2**30:.1f} GiB are available; nothing was generated. Use --budget 0 (the '
+                 f'algebraic start as it is needs about {estimate_memory(num_classes, dim, 0) / 2**30:.1f} GiB), a '
+                 f'smaller N or d, or a machine with more memory.')
+    rate = multiply_adds_per_second(min(dim, 1024))
+    # the refinement, then the exact coherence over all pairs (N^2 d / 2 products, twice for the
+    # report): elementwise work on each cosine roughly doubles the products' time
+    work = 2 * evaluation_work(num_classes, dim) * refining + 2 * float(num_classes)**2 * dim
+    if not quiet:
+        print(f'estimate: {need / 2**30:.1f} GiB at the peak ({have / 2**30:.1f} GiB available), about '
+              f'{work / rate:.0f} s on this machine ({rate / 1e9:.0f} G multiply-adds/s measured)', flush=True)
+
+
+def check_file(path: str) -> int:
+    found = inspect_basis_file(path)
+    meta, basis, stats = found['meta'], found['basis'], found['coherence']
+    print(f'file        {path}')
+    if basis is not None and basis.dim() == 2:
+        num, dim = basis.shape
+        welch = welch_bound(int(num), int(dim)) if num > 0 and dim > 0 else 0.0
+        print(f'N={num} d={dim} seed={meta.get("seed")} method={meta.get("method")}'
+              + (f' budget={meta["budget"]}' if meta.get('budget') is not None else ''))
+        if stats is not None:
+            ratio = f'{stats["max"] / welch:.3f} x Welch' if welch > 0 else 'Welch bound is 0: orthonormal'
+            print(f'max |cos|   {stats["max"]:.3e}   ({ratio})')
+            print(f'mean |cos|  {stats["mean"]:.3e}')
+        print(f'Welch bound {welch:.3e}')
+        if isinstance(meta.get('generation'), dict):
+            print(f'generation  {meta["generation"]}')
+    failed = 0
+    for name, passed, detail in found['verdicts']:
+        failed += not passed
+        print(f'[{"ok" if passed else "FAILED"}] {name}: {detail}')
+    print('valid: usable as a basis file' if not failed else f'INVALID: {failed} check(s) failed')
+    return 1 if failed else 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.check:
+        return check_file(args.check)
     if args.out:
-        meta = save_basis(args.out, basis, seed=args.seed, method=args.method)
+        check_out_path(args.out, args.force)
+    num, dim = args.num_classes, args.dim
+    if num < 1 or dim < 1:
+        sys.exit(f'NUM_CLASSES and DIM must be positive, got {num} and {dim}')
+    budget = default_budget(num, dim, TOOL_WORK, TOOL_EVALUATIONS) if args.budget is None else args.budget
+    check_resources(num, dim, budget, args.quiet)
+    info = {}
+    with Measure() as measure:
+        basis = generate_ebv(num, dim, seed=args.seed, method=args.method, budget=budget,
+                             time_limit=args.time_limit, verbose=not args.quiet, info=info)
+    extra = dict(budget=info.get('budget'), generation=info)
+    if args.out:
+        meta = save_basis(args.out, basis, seed=args.seed, method=args.method, **extra)
     else:
-        meta = describe(basis, seed=args.seed, method=args.method)
+        meta = dict(describe(basis, seed=args.seed, method=args.method), **extra)
     welch = meta['welch_bound']
     ratio = f'{meta["coherence_max"] / welch:.3f} x Welch' if welch > 0 else 'Welch bound is 0: orthonormal'
-    print(f'N={meta["num_classes"]} d={meta["dim"]} seed={args.seed} method={args.method}')
+    print(f'N={meta["num_classes"]} d={meta["dim"]} seed={args.seed} method={args.method} -> {info.get("method")}, '
+          f'start {info.get("start")}, {info.get("evaluations")} of {info.get("budget")} evaluations, '
+          f'stopped: {info.get("stopped")}')
     print(f'max |cos|   {meta["coherence_max"]:.3e}   ({ratio})')
     print(f'mean |cos|  {meta["coherence_mean"]:.3e}')
     print(f'Welch bound {welch:.3e}')
@@ -89,7 +205,8 @@ def main() -> None:
     if args.plot:
         plot(args.plot, basis, meta)
         print(f'histogram   {args.plot}')
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Generated bases kept on disk, addressed by what made them, so that a relaunch reads the basis an
+earlier run generated instead of generating it again.
+
+A cached basis is an ordinary basis file (:mod:`mmebv.ebv.io`: tensors and plain Python, loaded
+with safe loading, checksummed and checked) named after the SHA-256 of N, d, seed, method, budget
+and :data:`~mmebv.ebv.basis.GENERATOR_VERSION`: any change to these, or a new generator, gives a
+new name, and nothing stale is ever read. Files are written atomically, so two jobs that generate
+the same basis at once leave one good file.
+
+Pure torch; no OpenMMLab import.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+import sys
+import warnings
+from typing import Optional, Tuple, Union
+
+import torch
+
+from .basis import GENERATOR_VERSION, default_budget, evaluation_work, generate_ebv
+from .io import BasisFileError, load_basis, save_basis
+
+ENV_DIR = 'MMEBV_CACHE_DIR'
+# Generation that costs less than this many multiply-adds (N <= d, or a small N) is not cached:
+# reading a file would take about as long. Above NOTICE_WORK it says what it is doing.
+CACHE_MIN_WORK = 1e9
+NOTICE_WORK = 1e10
+BETTER = 'python tools/misc/generate_ebv.py {n} {d} --seed {seed} --out FILE'
+
+
+def default_cache_dir() -> str:
+    """``$MMEBV_CACHE_DIR``, else ``$XDG_CACHE_HOME/mmebv/bases``, else ``~/.cache/mmebv/bases``."""
+    if os.environ.get(ENV_DIR):
+        return os.environ[ENV_DIR]
+    root = os.environ.get('XDG_CACHE_HOME') or osp.join(osp.expanduser('~'), '.cache')
+    return osp.join(root, 'mmebv', 'bases')
+
+
+def cache_key(num_classes: int, dim: int, seed: int, method: str, budget: int) -> str:
+    """The SHA-256 (hex) of everything that decides the generated vectors."""
+    what = dict(num_classes=num_classes, dim=dim, seed=seed, method=method, budget=budget,
+                generator_version=GENERATOR_VERSION)
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
+
+
+def cache_path(directory: str, num_classes: int, dim: int, seed: int, method: str, budget: int) -> str:
+    key = cache_key(num_classes, dim, seed, method, budget)
+    return osp.join(directory, f'ebv_{num_classes}x{dim}_seed{seed}_{method}_{key[:16]}.pth')
+
+
+def writable_dir(directory: str) -> Optional[str]:
+    """None when files can be written in ``directory`` (made if missing), else why not."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as error:
+        return f'{type(error).__name__}: {error.strerror or error}'
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return 'no write permission'
+    return None
+
+
+def _say(line: str) -> None:
+    print(f'[mmebv] {line}', file=sys.stderr, flush=True)
+
+
+def generate_cached(num_classes: int,
+                    dim: int,
+                    seed: int = 0,
+                    method: str = 'auto',
+                    budget: Optional[int] = None,
+                    cache: Union[bool, str] = True,
+                    verbose: Optional[bool] = None) -> Tuple[torch.Tensor, dict]:
+    """:func:`~mmebv.ebv.generate_ebv` behind the on-disk cache.
+
+    Args:
+        num_classes (int): N.
+        dim (int): d.
+        seed (int): generation seed. Defaults to 0.
+        method (str): generation method. Defaults to 'auto'.
+        budget (int, optional): objective evaluations of the refinement. Defaults to
+            :func:`~mmebv.ebv.basis.default_budget`.
+        cache (bool or str): True for :func:`default_cache_dir`, a directory, or False for no
+            cache. Defaults to True.
+        verbose (bool, optional): say what is done and show the refinement's progress. Defaults
+            to None: when the generation costs more than 1e10 multiply-adds (seconds or more).
+
+    Returns:
+        tuple: the (N, d) float32 basis and a dict: ``source`` ('cache' or 'generated'), ``path``
+        (the cache file, or None), and the generation's ``info`` (see :func:`generate_ebv`).
+    """
+    budget = default_budget(num_classes, dim) if budget is None else budget
+    work = evaluation_work(num_classes, dim) * budget + float(num_classes)**2 * dim
+    if num_classes <= dim or work < CACHE_MIN_WORK:
+        cache = False
+    verbose = work >= NOTICE_WORK if verbose is None else verbose
+    path = None
+    if cache is not False:
+        directory = default_cache_dir() if cache is True else str(cache)
+        path = cache_path(directory, num_classes, dim, seed, method, budget)
+        if osp.isfile(path):
+            try:
+                basis, meta = load_basis(path, num_classes=num_classes, dim=dim)
+            except (BasisFileError, OSError) as error:
+                warnings.warn(f'the cached EBV basis {path} is unusable ({error}); generating it again')
+            else:
+                if meta.get('cache_key') == cache_key(num_classes, dim, seed, method, budget):
+                    if verbose:
+                        _say(f'EBV basis {num_classes} x {dim} (seed {seed}) read from the cache: {path}')
+                    return basis, dict(source='cache', path=path, info=meta.get('generation', {}))
+                warnings.warn(f'the cached EBV basis {path} was made from other arguments; generating it again')
+        problem = writable_dir(directory)
+        if problem is not None:
+            warnings.warn(f'the EBV basis cache directory {directory!r} is not writable ({problem}): the basis '
+                          f'is generated but not kept, so every launch generates it again. Point '
+                          f'basis=dict(..., cache=DIR) or ${ENV_DIR} at a writable directory, or set '
+                          f'cache=False.')
+            path = None
+    if verbose:
+        _say(f'generating an EBV basis of {num_classes} x {dim} (seed {seed}, method {method}) within a budget '
+             f'of {budget} evaluations; for a better basis, make a file once with '
+             f'`{BETTER.format(n=num_classes, d=dim, seed=seed)}` and set basis=dict(type=\'EBV\', file=FILE)')
+    info = {}
+    basis = generate_ebv(num_classes, dim, seed=seed, method=method, budget=budget, verbose=verbose, info=info)
+    if path is not None:
+        try:
+            save_basis(path, basis, seed=seed, method=method, budget=budget, generator_version=GENERATOR_VERSION,
+                       cache_key=cache_key(num_classes, dim, seed, method, budget), generation=info)
+            if verbose:
+                _say(f'kept in the cache: {path}')
+        except OSError as error:
+            warnings.warn(f'could not keep the EBV basis in the cache ({path}: {error}); the next launch '
+                          f'generates it again')
+            path = None
+    return basis, dict(source='generated', path=path, info=info)
