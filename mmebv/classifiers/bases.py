@@ -19,7 +19,7 @@ from typing import Optional, Union
 import torch
 
 from mmebv.ebv import load_basis
-from mmebv.ebv.basis import orthonormal_rows
+from mmebv.ebv.basis import GENERATOR_VERSION, orthonormal_rows
 from mmebv.ebv.cache import generate_cached
 
 from .registry import BasisProvider, register_basis
@@ -81,6 +81,8 @@ class EBVBasis(BasisProvider):
         out = dict(type=self.name, seed=self.seed, method=self.method, file=self.file)
         if self.budget is not None:
             out['budget'] = self.budget
+        if self.file is None:
+            out['generator_version'] = GENERATOR_VERSION
         return out
 
 

@@ -1,4 +1,5 @@
 """A cosine classifier against fixed class vectors (pure torch)."""
+import json
 import warnings
 from typing import Optional
 
@@ -19,6 +20,19 @@ BASIS_DTYPES = ('float32', 'float16', 'bfloat16')
 # The spellings of the basis arguments before the basis dict, and their keys in it (EBV only).
 LEGACY_BASIS_ARGS = {'basis_file': 'file', 'basis_seed': 'seed', 'basis_method': 'method', 'seed': 'seed',
                      'method': 'method'}
+
+
+def encode_origin(origin: dict) -> torch.Tensor:
+    """Plain-Python ``origin`` as a uint8 tensor of its JSON: a state-dict entry that stays a tensor."""
+    return torch.tensor(list(json.dumps(origin, sort_keys=True).encode()), dtype=torch.uint8)
+
+
+def decode_origin(tensor: torch.Tensor) -> Optional[dict]:
+    """The dict :func:`encode_origin` wrote, or None for anything else."""
+    try:
+        return json.loads(bytes(tensor.to(torch.uint8).tolist()).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def fold_legacy_basis_args(basis: Optional[dict], legacy: dict, owner: str) -> Optional[dict]:
@@ -53,7 +67,10 @@ class FixedClassifier(nn.Module):
     :mod:`mmebv.classifiers.bases`), and are a persistent buffer named ``basis`` (N, d): saved in
     and restored from checkpoints, never touched by optimizers or by mmengine's weight init. The only
     trainable part is the optional projection C -> d. In a multi-process job rank 0 builds the
-    basis and the others receive it.
+    basis and the others receive it. A second buffer, ``basis_origin``, records what built the basis
+    (the provider's arguments, the sizes, the generator's version): a checkpoint whose basis differs
+    from the one built here but whose origin is the same (an N > d basis refined on another machine,
+    where rounding makes the result differ) loads with its own basis and a warning.
 
     Args:
         in_features (int): C, the size of the input features.
@@ -126,13 +143,28 @@ class FixedClassifier(nn.Module):
         self.basis_meta = provider.meta()
         self.register_buffer('basis', vectors[:num_classes].to(getattr(torch, basis_dtype)).contiguous(),
                              persistent=True)
+        origin = dict(self.basis_meta, num_vectors=num_vectors, rows=num_classes, dim=embed_dim)
+        self.register_buffer('basis_origin', encode_origin(origin), persistent=True)
         attach_checks(self)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
         saved = state_dict.get(prefix + 'basis')
+        saved_origin = state_dict.get(prefix + 'basis_origin')
+        if saved_origin is None:  # checkpoints of mmebv 0.1 hold no origin: keep this classifier's
+            state_dict[prefix + 'basis_origin'] = self.basis_origin
+        elif saved_origin.shape != self.basis_origin.shape:
+            self.basis_origin = torch.empty_like(saved_origin, device=self.basis_origin.device)
         if saved is not None:
             same = saved.shape == self.basis.shape and torch.allclose(
                 saved.to(self.basis), self.basis, rtol=0, atol=SAME_BASIS_ATOL)
+            if not same and saved_origin is not None and \
+                    decode_origin(saved_origin) == decode_origin(self.basis_origin):
+                warnings.warn(f'{type(self).__name__}: the checkpoint\'s basis was built from the same arguments '
+                              f'({self.basis_meta}) but differs from the one built here by up to '
+                              f'{(saved.float() - self.basis.float()).abs().max().item():.2g} (a refined basis '
+                              f'depends on the machine\'s rounding): using the checkpoint\'s, the one it was '
+                              f'trained with')
+                same = True
             if not same and not self.adopt_checkpoint_basis:
                 raise ValueError(
                     f'the checkpoint\'s basis ({tuple(saved.shape)}, sha256 '

@@ -12,6 +12,7 @@
 - :class:`CheckpointMatchHook` stops ``tools/test.py`` when the checkpoint's weights are not the
   model's (another head, another config), instead of evaluating randomly initialised layers.
 """
+import copy
 import glob
 import os
 import os.path as osp
@@ -240,6 +241,11 @@ def check_resume_path(path: str, work_dir: Optional[str] = None) -> None:
     raise CheckpointError(f'cannot resume: {reason}{hint}')
 
 
+# torch's message for a tensor whose shape differs (torch.nn.Module._load_from_state_dict)
+SIZE_MISMATCH = re.compile(r'size mismatch for (\S+): copying a param with shape torch\.Size\(\[(.*?)\]\) from '
+                           r'checkpoint, the shape in current model is torch\.Size\(\[(.*?)\]\)')
+
+
 @HOOKS.register_module()
 class CheckpointMatchHook(Hook):
     """Stop when a loaded checkpoint does not hold exactly the model's weights (names and shapes).
@@ -258,8 +264,16 @@ class CheckpointMatchHook(Hook):
         check_weights_match(model, state, source)
 
 
+def _shape(sizes: str) -> tuple:
+    return tuple(int(size) for size in sizes.split(',') if size.strip())
+
+
 def check_weights_match(model: torch.nn.Module, state: dict, source: str = 'the checkpoint') -> None:
     """Raise when ``state`` lacks weights ``model`` needs, holds weights it has not, or other shapes.
+
+    The state is loaded, strictly, into a copy of the model, so each module's own loading rules count
+    (a GCR head reading its authors' ``fc.weight``, a fixed classifier's basis checks, keys that
+    mmebv 0.1 did not save): what is reported is what would be missing or left over after them.
 
     Args:
         model (nn.Module): the model the config builds.
@@ -267,12 +281,20 @@ def check_weights_match(model: torch.nn.Module, state: dict, source: str = 'the 
         source (str): how to name the checkpoint in the message. Defaults to 'the checkpoint'.
     """
     state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
-    expected = {k: v for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
-    given = {k: v for k, v in state.items() if not k.endswith('num_batches_tracked')}
-    missing = sorted(set(expected) - set(given))
-    unexpected = sorted(set(given) - set(expected))
-    shapes = sorted(k for k in set(expected) & set(given) if isinstance(given[k], torch.Tensor)
-                    and tuple(given[k].shape) != tuple(expected[k].shape))
+    probe = copy.deepcopy(model)
+    missing, unexpected, errors = [], [], []
+
+    def load(module: torch.nn.Module, prefix: str = '') -> None:  # torch's load_state_dict, all errors kept
+        module._load_from_state_dict(state, prefix, {}, True, missing, unexpected, errors)
+        for name, child in module._modules.items():
+            if child is not None:
+                load(child, prefix + name + '.')
+
+    load(probe)
+    missing = sorted(k for k in missing if not k.endswith('num_batches_tracked'))
+    unexpected = sorted(k for k in unexpected if not k.endswith('num_batches_tracked'))
+    shapes = [f'{m.group(1)} {_shape(m.group(2))} vs {_shape(m.group(3))}' for m in map(SIZE_MISMATCH.search, errors)
+              if m]
     if not (missing or unexpected or shapes):
         return
     parts = []
@@ -283,8 +305,7 @@ def check_weights_match(model: torch.nn.Module, state: dict, source: str = 'the 
         parts.append(f'it holds {len(unexpected)} the model does not have ({", ".join(unexpected[:4])}'
                      f'{", ..." if len(unexpected) > 4 else ""})')
     if shapes:
-        parts.append('shapes differ for ' + ', '.join(f'{k} {tuple(given[k].shape)} vs {tuple(expected[k].shape)}'
-                                                      for k in shapes[:3]))
+        parts.append('shapes differ for ' + ', '.join(shapes[:3]))
     raise CheckpointError(f'{source} does not fit the model this config builds: ' + '; '.join(parts) +
                           '. It was trained with another head or config: evaluate it with the config it was '
                           'trained with (its meta holds that config\'s text)')

@@ -69,3 +69,18 @@ def test_a_basis_equal_up_to_rounding_loads_bit_exactly():
     model = EBVClassifier(8, 5, embed_dim=8)
     model.load_state_dict(state)
     assert torch.equal(model.basis, state['basis'])
+
+
+def test_a_basis_built_from_the_same_arguments_elsewhere_loads_with_a_warning():
+    trained = EBVClassifier(8, 12, embed_dim=6, basis=dict(seed=0))  # N > d: a refined basis
+    state = trained.state_dict()
+    state['basis'] = torch.nn.functional.normalize(state['basis'] + 0.05 * torch.randn(12, 6), dim=1)  # other rounding
+    here = EBVClassifier(8, 12, embed_dim=6, basis=dict(seed=0))
+    with pytest.warns(UserWarning, match="built from the same arguments .* using the checkpoint's"):
+        here.load_state_dict(state)
+    assert torch.equal(here.basis, state['basis'])
+    with pytest.raises(ValueError, match='is not the one this config builds'):  # other arguments: refused
+        EBVClassifier(8, 12, embed_dim=6, basis=dict(seed=1)).load_state_dict(state)
+    del state['basis_origin']  # as mmebv 0.1 saved it: no origin, so no way to tell
+    with pytest.raises(ValueError, match='is not the one this config builds'):
+        EBVClassifier(8, 12, embed_dim=6, basis=dict(seed=0)).load_state_dict(state)
