@@ -13,4 +13,5 @@ model = dict(
             basis=dict(type='MaxSeparation'),  # embed_dim defaults to N - 1
             normalize=False,
             temperature=10.0),  # logits = z P / 10: the authors' radius 0.1 for ResNets
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        init_cfg=None))  # torch's default init of the linear layer, as the authors' network
