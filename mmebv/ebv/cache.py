@@ -91,10 +91,11 @@ def generate_cached(num_classes: int,
         (the cache file, or None), and the generation's ``info`` (see :func:`generate_ebv`).
     """
     budget = default_budget(num_classes, dim) if budget is None else budget
-    work = evaluation_work(num_classes, dim) * budget + float(num_classes)**2 * dim
-    if num_classes <= dim or work < CACHE_MIN_WORK:
+    # N <= d is an orthonormal basis: one QR, nothing refined
+    work = 0.0 if num_classes <= dim else evaluation_work(num_classes, dim) * budget + float(num_classes)**2 * dim
+    if work < CACHE_MIN_WORK:
         cache = False
-    verbose = work >= NOTICE_WORK if verbose is None else verbose
+    verbose = 0 < work >= NOTICE_WORK if verbose is None else verbose
     path = None
     if cache is not False:
         directory = default_cache_dir() if cache is True else str(cache)

@@ -120,3 +120,5 @@ def test_the_notice_is_automatic_above_its_work_and_silent_below(tmp_path, count
     monkeypatch.setattr(cache_module, 'NOTICE_WORK', 0)
     generate_cached(**SIZE, cache=False)
     assert 'generate_ebv.py 40 8' in capsys.readouterr().err
+    generate_cached(num_classes=8, dim=16, cache=False)  # N <= d: an orthonormal basis, nothing refined
+    assert capsys.readouterr().err == ''
