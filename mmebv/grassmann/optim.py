@@ -109,7 +109,7 @@ class RiemannianMixin:
             buffer = state['momentum_buffer'] = buffer.transpose(-2, -1).contiguous()
         if momentum and buffer is not None:  # buffer <- m buffer + (1 - dampening) tangent
             buffer = buffer.view_as(W)
-            buffer.mul_(momentum).add_(G, alpha=1 - dampening).baddbmm_(coords, W, alpha=dampening - 1)
+            buffer.baddbmm_(coords, W, beta=momentum, alpha=dampening - 1).add_(G, alpha=1 - dampening)
         tangent = None
         if not momentum or buffer is None or group.get('nesterov'):
             tangent = torch.baddbmm(G, coords, W, alpha=-1)
@@ -118,17 +118,22 @@ class RiemannianMixin:
             buffer = buffer.view_as(W)
         direction = tangent if not momentum else (tangent.add(buffer, alpha=momentum) if group.get('nesterov')
                                                   else buffer)
+        overlap = None  # buffer @ movedᵀ, for the transport below
         if group['retraction'] == 'geodesic':
-            along, across = geodesic_coefficients(step_size**2 * (direction @ direction.transpose(-2, -1)))
+            gram = direction @ direction.transpose(-2, -1)
+            along, across = geodesic_coefficients(step_size**2 * gram)
             moved = torch.bmm(along, W).baddbmm_(across, direction, alpha=step_size)
+            if direction is buffer:  # buffer ⟂ W, so buffer movedᵀ = step buffer bufferᵀ acrossᵀ: no N k d pass
+                overlap = step_size * gram @ across.transpose(-2, -1)
         else:
             moved = retract(W, step_size * direction, group['retraction'])
         state['step'] = state.get('step', 0) + 1
         if state['step'] % group['reorthonormalize_every'] == 0:
-            moved = orthonormalize(moved)
+            moved, overlap = orthonormalize(moved), None
         param.copy_(moved.view(shape))
         if momentum:  # transport the momentum to the tangent space at the new point
-            buffer.baddbmm_(buffer @ moved.transpose(-2, -1), moved, alpha=-1)
+            overlap = buffer @ moved.transpose(-2, -1) if overlap is None else overlap
+            buffer.baddbmm_(overlap, moved, alpha=-1)
 
 
 class RiemannianSGD(RiemannianMixin, torch.optim.SGD):
