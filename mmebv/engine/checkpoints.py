@@ -295,7 +295,8 @@ def check_weights_match(model: torch.nn.Module, state: dict, source: str = 'the 
     unexpected = sorted(k for k in unexpected if not k.endswith('num_batches_tracked'))
     shapes = [f'{m.group(1)} {_shape(m.group(2))} vs {_shape(m.group(3))}' for m in map(SIZE_MISMATCH.search, errors)
               if m]
-    if not (missing or unexpected or shapes):
+    others = [error for error in errors if not SIZE_MISMATCH.search(error)]
+    if not (missing or unexpected or shapes or others):
         return
     parts = []
     if missing:
@@ -306,6 +307,7 @@ def check_weights_match(model: torch.nn.Module, state: dict, source: str = 'the 
                      f'{", ..." if len(unexpected) > 4 else ""})')
     if shapes:
         parts.append('shapes differ for ' + ', '.join(shapes[:3]))
+    parts.extend(others[:2])
     raise CheckpointError(f'{source} does not fit the model this config builds: ' + '; '.join(parts) +
                           '. It was trained with another head or config: evaluate it with the config it was '
                           'trained with (its meta holds that config\'s text)')

@@ -59,7 +59,11 @@ class GrassmannClsHead(CheckedClsHead):
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
         if prefix + 'fc.weight' in state_dict and prefix + 'subspaces' not in state_dict:  # the GCR authors'
-            state_dict[prefix + 'subspaces'] = self.from_authors_layout(state_dict.pop(prefix + 'fc.weight'))
+            try:
+                state_dict[prefix + 'subspaces'] = self.from_authors_layout(state_dict[prefix + 'fc.weight'])
+                del state_dict[prefix + 'fc.weight']
+            except ValueError as error:  # torch's convention: reported with the keys left over
+                args[4].append(str(error))
         saved = state_dict.get(prefix + 'subspaces')
         old_layout = (self.num_classes, self.in_channels, self.subspace_dim)
         if saved is not None and tuple(saved.shape) == old_layout != tuple(self.subspaces.shape):
