@@ -73,16 +73,16 @@ class EBVBasis(BasisProvider):
             basis, _ = generate_cached(num_classes, dim, seed=self.seed, method=self.method, budget=self.budget,
                                        cache=self.cache)
             return basis
-        basis, meta = load_basis(self.file, num_classes=num_classes, dim=dim)
-        self.seed, self.method = meta.get('seed'), meta.get('method')
-        return basis
+        return load_basis(self.file, num_classes=num_classes, dim=dim)[0]
 
     def meta(self) -> dict:
-        out = dict(type=self.name, seed=self.seed, method=self.method, file=self.file)
+        # the same on every process: only rank 0 builds, so nothing read in build() may appear here
+        if self.file is not None:
+            return dict(type=self.name, file=self.file)
+        out = dict(type=self.name, seed=self.seed, method=self.method, file=None)
         if self.budget is not None:
             out['budget'] = self.budget
-        if self.file is None:
-            out['generator_version'] = GENERATOR_VERSION
+        out['generator_version'] = GENERATOR_VERSION
         return out
 
 

@@ -4,7 +4,7 @@ import torch
 
 from mmebv.classifiers import BASES, BasisProvider, FixedClassifier, build_basis_provider, register_basis
 from mmebv.classifiers.bases import max_separation_matrix, sylvester_hadamard
-from mmebv.ebv import generate_ebv
+from mmebv.ebv import generate_ebv, save_basis
 
 
 def gram(vectors):
@@ -81,6 +81,19 @@ def test_num_vectors_takes_the_first_rows_of_a_larger_basis():
     assert torch.equal(mask.basis, box.basis[:80])
     with pytest.raises(ValueError, match='at most the basis\'s num_vectors=81'):
         FixedClassifier(8, 82, embed_dim=81, basis=dict(type='EBV', num_vectors=81))
+
+
+@pytest.mark.parametrize('cfg', [dict(type='EBV', seed=2, cache=False), dict(type='EBV', file='FILE'),
+                                 dict(type='SimplexETF', seed=1), dict(type='Hadamard'), dict(type='MaxSeparation')])
+def test_what_a_provider_records_does_not_depend_on_building(cfg, tmp_path):
+    # only rank 0 builds; every process records meta() in the classifier's basis_origin buffer
+    if cfg.get('file'):
+        cfg['file'] = str(tmp_path / 'basis.pth')
+        save_basis(cfg['file'], generate_ebv(12, 16, seed=5), seed=5, method='structured')
+    provider = build_basis_provider(cfg)
+    before = provider.meta()
+    provider.build(12, 16)
+    assert provider.meta() == before
 
 
 def test_a_new_geometry_is_a_provider_and_a_registration():
