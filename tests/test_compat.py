@@ -36,7 +36,8 @@ def test_a_01_classification_config_builds_and_warns():
 
 def test_a_01_checkpoint_loads_into_the_01_and_the_new_config():
     old_model, _ = build(OLD_CLS, 'mmpretrain')
-    state = old_model.state_dict()  # 0.1 wrote the same keys: head.classifier.basis, .projection.*
+    # 0.1 wrote these keys (head.classifier.basis, .projection.*) but not the basis's origin
+    state = {k: v for k, v in old_model.state_dict().items() if not k.endswith('basis_origin')}
     assert {'head.classifier.basis', 'head.classifier.projection.weight'} <= set(state)
     new = dict(OLD_CLS, custom_imports=dict(imports=['mmebv.cls', 'mmebv.engine'], allow_failed_imports=False),
                model=dict(OLD_CLS['model'], head=dict(type='EBVClsHead', num_classes=10, in_channels=128,
@@ -62,3 +63,14 @@ def test_01_detection_and_segmentation_spellings_build_and_warn(cfg, scope, spel
     classifier = getattr(model, 'fc_cls', None) or getattr(model, 'conv_logits', None) or model.conv_seg
     assert torch.equal(classifier.basis, generate_ebv(classifier.num_classes, classifier.embed_dim, seed=2))
     assert any(spelling in s for s in said)
+
+
+def test_01_positional_arguments_of_ebvclassifier_keep_their_meaning():
+    from mmebv.models.layers import EBVClassifier, default_embed_dim
+    with pytest.warns(FutureWarning, match='deprecated'):
+        old = EBVClassifier(16, 10, 12, 0.07, True, None, 3, 'auto', 1, False)  # 0.1's order
+    assert old.channel_dim == 1 and old.adopt_checkpoint_basis is False
+    assert torch.equal(old.basis, generate_ebv(10, 12, seed=3))
+    assert default_embed_dim(10) == 128 and default_embed_dim(300) == 300
+    with pytest.raises(TypeError, match='both by position and by name'):
+        EBVClassifier(16, 10, 12, 0.07, True, None, 3, seed=3)

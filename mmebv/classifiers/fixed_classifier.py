@@ -108,6 +108,7 @@ class FixedClassifier(nn.Module):
                  embed_dim: Optional[int] = None,
                  temperature: float = 0.07,
                  with_projection: bool = True,
+                 *,
                  basis: Optional[dict] = None,
                  channel_dim: int = -1,
                  adopt_checkpoint_basis: bool = False,
@@ -203,5 +204,20 @@ class FixedClassifier(nn.Module):
                 f'channel_dim={self.channel_dim}, basis={self.basis_meta}')
 
 
-# The name under which the EBV classifier was introduced; ``basis`` defaults to EBV.
-EBVClassifier = FixedClassifier
+class EBVClassifier(FixedClassifier):
+    """:class:`FixedClassifier` under the name mmebv 0.1 gave it, with 0.1's argument order: after
+    ``with_projection`` come ``basis_file, seed, method, channel_dim, adopt_checkpoint_basis``
+    (the first three deprecated, as for :class:`FixedClassifier`). ``basis`` defaults to EBV."""
+
+    ORDER_01 = ('basis_file', 'seed', 'method', 'channel_dim', 'adopt_checkpoint_basis')
+
+    def __init__(self, in_features: int, num_classes: int, embed_dim: Optional[int] = None,
+                 temperature: float = 0.07, with_projection: bool = True, *args, **kwargs) -> None:
+        if len(args) > len(self.ORDER_01):
+            raise TypeError(f'EBVClassifier takes at most {5 + len(self.ORDER_01)} positional arguments '
+                            f'(mmebv 0.1\'s order), got {5 + len(args)}: pass the others by name')
+        positional = dict(zip(self.ORDER_01, args))
+        twice = sorted(set(positional) & set(kwargs))
+        if twice:
+            raise TypeError(f'EBVClassifier got {twice} both by position and by name')
+        super().__init__(in_features, num_classes, embed_dim, temperature, with_projection, **positional, **kwargs)

@@ -10,7 +10,7 @@ from mmengine.structures import PixelData
 
 import mmebv.det  # noqa: F401
 import mmebv.seg  # noqa: F401
-from mmebv.classifiers import EBVClassifier
+from mmebv.classifiers import EBVClassifier, FixedClassifier
 from mmebv.ebv import generate_ebv
 
 
@@ -43,7 +43,7 @@ def test_bbox_head_gets_one_fixed_vector_per_class_and_background():
     head = MODELS.build(dict(type='Shared2FCBBoxHead', in_channels=8, fc_out_channels=32, roi_feat_size=7,
                              num_classes=80, cls_predictor_cfg=dict(type='EBVLinear', basis=dict(type='EBV', seed=3))))
     head.init_weights()
-    assert isinstance(head.fc_cls, EBVClassifier) and head.fc_cls.in_features == 32
+    assert isinstance(head.fc_cls, FixedClassifier) and head.fc_cls.in_features == 32
     assert torch.equal(head.fc_cls.basis, generate_ebv(81, 128, seed=3))
     cls_score, bbox_pred = head(torch.randn(6, 8, 7, 7))
     assert cls_score.shape == (6, 81) and bbox_pred.shape == (6, 320)
