@@ -19,6 +19,8 @@ from typing import Optional, Tuple, Union
 
 import torch
 
+from mmebv.utils.outputs import writable_dir
+
 from .basis import GENERATOR_VERSION, default_budget, evaluation_work, generate_ebv
 from .io import BasisFileError, load_basis, save_basis
 
@@ -48,17 +50,6 @@ def cache_key(num_classes: int, dim: int, seed: int, method: str, budget: int) -
 def cache_path(directory: str, num_classes: int, dim: int, seed: int, method: str, budget: int) -> str:
     key = cache_key(num_classes, dim, seed, method, budget)
     return osp.join(directory, f'ebv_{num_classes}x{dim}_seed{seed}_{method}_{key[:16]}.pth')
-
-
-def writable_dir(directory: str) -> Optional[str]:
-    """None when files can be written in ``directory`` (made if missing), else why not."""
-    try:
-        os.makedirs(directory, exist_ok=True)
-    except OSError as error:
-        return f'{type(error).__name__}: {error.strerror or error}'
-    if not os.access(directory, os.W_OK | os.X_OK):
-        return 'no write permission'
-    return None
 
 
 def _say(line: str) -> None:

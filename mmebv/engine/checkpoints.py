@@ -268,7 +268,12 @@ def _shape(sizes: str) -> tuple:
     return tuple(int(size) for size in sizes.split(',') if size.strip())
 
 
-def check_weights_match(model: torch.nn.Module, state: dict, source: str = 'the checkpoint') -> None:
+TRAINED_ELSEWHERE = ('It was trained with another head or config: evaluate it with the config it was trained with '
+                     '(its meta holds that config\'s text)')
+
+
+def check_weights_match(model: torch.nn.Module, state: dict, source: str = 'the checkpoint',
+                        advice: str = TRAINED_ELSEWHERE) -> None:
     """Raise when ``state`` lacks weights ``model`` needs, holds weights it has not, or other shapes.
 
     The state is loaded, strictly, into a copy of the model, so each module's own loading rules count
@@ -279,6 +284,7 @@ def check_weights_match(model: torch.nn.Module, state: dict, source: str = 'the 
         model (nn.Module): the model the config builds.
         state (dict): the checkpoint's state dict ('module.' prefixes of wrapped models are ignored).
         source (str): how to name the checkpoint in the message. Defaults to 'the checkpoint'.
+        advice (str): the fix the message ends with. Defaults to evaluating with the training config.
     """
     state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
     probe = copy.deepcopy(model)
@@ -308,6 +314,4 @@ def check_weights_match(model: torch.nn.Module, state: dict, source: str = 'the 
     if shapes:
         parts.append('shapes differ for ' + ', '.join(shapes[:3]))
     parts.extend(others[:2])
-    raise CheckpointError(f'{source} does not fit the model this config builds: ' + '; '.join(parts) +
-                          '. It was trained with another head or config: evaluate it with the config it was '
-                          'trained with (its meta holds that config\'s text)')
+    raise CheckpointError(f'{source} does not fit the model this config builds: ' + '; '.join(parts) + '. ' + advice)

@@ -167,8 +167,9 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu', mmap: bool = Fals
     except pickle.UnpicklingError as error:
         raise CheckpointError(
             f'{path} is refused by safe loading ({_reason(error)}). It holds pickled objects '
-            'that are not tensors, plain Python or mmengine\'s own types; if you trust its source, re-save its '
-            'weights with tools/model_converters/publish_model.py from a session that loads it unsafely') from error
+            'that are not tensors, plain Python or mmengine\'s own types. If you trust its source (unsafe loading '
+            'runs its code), re-save its tensors and plain meta in Python: from mmebv.utils.publishing import '
+            f'publish; publish(torch.load({path!r}, weights_only=False), \'clean.pth\')') from error
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as error:
         raise CheckpointError(f'{path} is not a readable checkpoint (truncated or corrupt: '
                               f'{str(error).splitlines()[0][:200]})') from error

@@ -248,8 +248,8 @@ def test_converter_refuses_a_checkpoint_that_needs_unsafe_loading(converted, tmp
     pickled = str(tmp_path / 'pickled.pth')
     torch.save({'model': argparse.Namespace(weights=1)}, pickled)
     before = open(out, 'rb').read()
-    log = run([CONVERTER, pickled, '--basis', out.replace('.pth', '.basis.pth'), out], check=False)
-    assert "could not be read with torch's safe loading" in log and 'safe loading stays on' in log
+    log = run([CONVERTER, pickled, '--basis', out.replace('.pth', '.basis.pth'), out, '--force'], check=False)
+    assert 'is refused by safe loading' in log and 'safe loading stays on' in log
     assert open(out, 'rb').read() == before  # what was saved under OUT is still there
 
 
@@ -260,6 +260,20 @@ def test_converter_names_every_key_that_does_not_fit_the_config(converted, tmp_p
     out = str(tmp_path / 'swin_as_resnet.pth')
     log = run([CONVERTER, source, '--basis', pkl, out, '--config', 'configs/ebv/resnet50_ebv_8xb32_in1k.py'],
               check=False)
-    assert 'does not fit configs/ebv/resnet50_ebv_8xb32_in1k.py' in log
-    assert re.search(r'missing \(\d+\): \[.backbone\.', log) and re.search(r'unexpected \(\d+\)', log)
+    assert 'does not fit the model this config builds' in log and 'Is configs/ebv/resnet50_ebv_8xb32_in1k.py' in log
+    assert re.search(r'lacks \d+ weights the model needs \(backbone\.', log)
+    assert re.search(r'holds \d+ the model does not have \(backbone\.', log)
     assert os.listdir(tmp_path) == []  # neither the checkpoint nor the converted basis, nor a temporary file
+
+
+@pytest.mark.e2e
+def test_converter_never_replaces_what_is_saved_unasked(converted):
+    _, _, _, out = converted('swin-t')  # converted from the authors' pickle: OUT and its .basis.pth exist
+    source, pkl = converted.source_files['swin-t']
+    before = open(out, 'rb').read()
+    log = run([CONVERTER, source, '--basis', pkl, out], check=False)
+    assert f'OUT {out} exists; nothing was converted. Add --force' in log
+    assert open(out, 'rb').read() == before
+    # the basis it converted is an mmebv basis file, accepted as --basis; OUT is replaced with --force
+    log = run([CONVERTER, source, '--basis', out[:-len('.pth')] + '.basis.pth', out, '--force'])
+    assert f'wrote {out}' in log and 'converted the basis' not in log

@@ -64,6 +64,7 @@ def test_a_size_that_cannot_fit_in_memory_is_refused_with_the_estimate():
     needs = re.search(r'1000000000 x 65536 with a budget of 0 evaluations needs about ([\d.]+) GiB, but '
                       r'([\d.]+) GiB', out)
     assert needs and float(needs.group(1)) > float(needs.group(2)) and 'nothing was generated' in out
+    assert '--budget 0' not in out.split('nothing was generated')[1]  # already 0: not a fix to offer
 
 
 def test_check_describes_a_good_file_and_fails_a_bad_one(tmp_path):

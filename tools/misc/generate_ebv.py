@@ -25,9 +25,9 @@ import torch.nn.functional as F  # noqa: E402
 
 from mmebv.ebv import describe, generate_ebv, inspect_basis_file, save_basis  # noqa: E402
 from mmebv.ebv.basis import METHODS, default_budget, estimate_memory, evaluation_work  # noqa: E402
-from mmebv.ebv.cache import writable_dir  # noqa: E402
 from mmebv.ebv.metrics import block_rows, welch_bound  # noqa: E402
 from mmebv.utils import Measure  # noqa: E402
+from mmebv.utils.outputs import output_problem  # noqa: E402
 
 # The tool's default budget: ten times the work a head spends on its own basis.
 TOOL_WORK = 2e13
@@ -114,16 +114,10 @@ def multiply_adds_per_second(dim: int) -> float:
 
 def check_out_path(path: str, force: bool) -> None:
     """Refuse, before any work, an --out that exists (without --force) or cannot be written."""
-    if osp.isdir(path):
-        sys.exit(f'--out {path} is a directory: name a file in it, e.g. {osp.join(path, "ebv.pth")}')
-    if osp.exists(path) and not force:
-        sys.exit(f'--out {path} exists; nothing was generated. Add --force to replace it, or choose another '
-                 f'name (--check {path} describes what it holds).')
-    directory = osp.dirname(osp.abspath(path))
-    problem = writable_dir(directory)
-    if problem is not None:
-        sys.exit(f'cannot write --out {path}: its directory {directory} is not writable ({problem}); nothing was '
-                 f'generated. Choose a writable location.')
+    problem = output_problem(path, force, '--out', 'nothing was generated')
+    if problem:
+        hint = f' (--check {path} describes what it holds)' if osp.isfile(path) else ''
+        sys.exit(problem + hint + '.')
 
 
 def check_resources(num_classes: int, dim: int, budget: int, quiet: bool) -> None:
@@ -133,10 +127,12 @@ def check_resources(num_classes: int, dim: int, budget: int, quiet: bool) -> Non
     refining = budget if num_classes > dim else 0
     need, have = estimate_memory(num_classes, dim, refining), available_memory()
     if have and need > have:
+        unrefined = estimate_memory(num_classes, dim, 0)
+        fixes = ([f'--budget 0 (the algebraic start as it is needs about {unrefined / 2**30:.1f} GiB)']
+                 if refining and unrefined <= have else []) + ['a smaller N or d', 'a machine with more memory']
         sys.exit(f'{num_classes} x {dim} with a budget of {refining} evaluations needs about {need / 2**30:.1f} GiB, '
-                 f'but {have / 2**30:.1f} GiB are available; nothing was generated. Use --budget 0 (the '
-                 f'algebraic start as it is needs about {estimate_memory(num_classes, dim, 0) / 2**30:.1f} GiB), a '
-                 f'smaller N or d, or a machine with more memory.')
+                 f'but {have / 2**30:.1f} GiB are available; nothing was generated. Use {", ".join(fixes[:-1])} '
+                 f'or {fixes[-1]}.')
     rate = multiply_adds_per_second(min(dim, 1024))
     # the refinement, then the exact coherence over all pairs (N^2 d / 2 products, twice for the
     # report): elementwise work on each cosine roughly doubles the products' time

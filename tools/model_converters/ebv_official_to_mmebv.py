@@ -27,6 +27,8 @@ import torch  # noqa: E402
 from mmebv.ebv import BasisFileError, load_basis  # noqa: E402
 from mmebv.ebv.official import OfficialBasisError, import_official_basis, looks_like_official_pickle  # noqa: E402
 from mmebv.ebv.official_checkpoint import ARCHS, OfficialCheckpointError, convert_official_checkpoint  # noqa: E402
+from mmebv.engine.safe_loading import CheckpointError, load_checkpoint_file  # noqa: E402
+from mmebv.utils.outputs import output_problem  # noqa: E402
 
 CONFIGS = {'resnet50': 'configs/ebv/resnet50_ebv_8xb128-105e_in1k.py',
            'swin-t': 'configs/ebv/swin-tiny_ebv_8xb128-105e_in1k.py'}
@@ -53,6 +55,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('out', help='the mmebv checkpoint to write (.pth)')
     parser.add_argument('--arch', choices=ARCHS, help='the network (default: read from the keys)')
     parser.add_argument('--config', help='the config to check against (default: the EBV ImageNet config of --arch)')
+    parser.add_argument('--force', action='store_true', help='replace OUT (and its converted basis) if they exist')
     return parser.parse_args()
 
 
@@ -64,90 +67,78 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def read_basis(path: str, converted: str):
-    """(basis (N, d), the mmebv basis file a config can point at): the authors' pickle is first
-    converted into ``converted``."""
-    if not looks_like_official_pickle(path):
-        return load_basis(path)[0], path
-    import_official_basis(path, converted)
-    return load_basis(converted)[0], converted
-
-
-def cfg_options(basis: torch.Tensor, basis_file: str) -> list:
+def cfg_options(basis: torch.Tensor, basis_file: str) -> dict:
     """The overrides that make the EBV config build exactly this basis, with its sizes."""
     n, d = basis.shape
-    return [f'model.head.num_classes={n}', f'model.head.classifier.embed_dim={d}',
-            f'model.head.classifier.basis.file={basis_file}']
+    return {'model.head.num_classes': n, 'model.head.classifier.embed_dim': d,
+            'model.head.classifier.basis.file': basis_file}
 
 
-def check_against_config(state: dict, config: str, options: list) -> None:
-    """Build ``config`` with ``options`` and load ``state`` into it strictly, naming every difference.
-
-    ``state`` gains the classifier's ``basis_origin`` buffer, which records the basis file it names.
-    """
-    from mmengine.config import Config, DictAction
+def check_against_config(state: dict, config: str, options: dict) -> None:
+    """Build ``config`` with ``options`` and load ``state`` into it strictly, naming every difference."""
+    from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
 
+    from mmebv.engine import check_weights_match
+
     cfg = Config.fromfile(config)
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    cfg.merge_from_dict(parser.parse_args(['--cfg-options', *options]).cfg_options)
+    cfg.merge_from_dict(options)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    expected = MODELS.build(cfg.model).state_dict()
-    for key in expected:  # the record of what built the basis (the file in ``options``) is the model's own
-        if key.endswith('classifier.basis_origin'):
-            state.setdefault(key, expected[key])
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    shapes = [f'{k}: {tuple(state[k].shape)} vs {tuple(expected[k].shape)}' for k in sorted(set(state) & set(expected))
-              if state[k].shape != expected[k].shape]
+    model = MODELS.build(cfg.model)
+    check_weights_match(model, state, 'the converted checkpoint',
+                        advice=f'Is {config} the config of this network (--arch, --config)?')
     # buffers that are a function of the architecture alone must come out the same
+    expected = model.state_dict()
     index = [k for k in sorted(set(state) & set(expected)) if k.endswith('relative_position_index')
              and state[k].shape == expected[k].shape and not torch.equal(state[k], expected[k])]
-    problems = [(what, keys) for what, keys in (('missing', missing), ('unexpected', unexpected),
-                                               ('shapes differ', shapes), ('index differs', index)) if keys]
-    if problems:
-        raise OfficialCheckpointError('the converted checkpoint does not fit ' + config + ': ' + '; '.join(
-            f'{what} ({len(keys)}): {keys[:6]}' for what, keys in problems))
+    if index:
+        raise OfficialCheckpointError(f'the converted checkpoint does not fit {config}: index differs '
+                                      f'({len(index)}): {index[:6]}')
 
 
 def main() -> None:
     args = parse_args()
     if osp.abspath(args.out) == osp.abspath(args.checkpoint):
         sys.exit('error: OUT is the input checkpoint: choose another name')
+    official = looks_like_official_pickle(args.basis)
+    # the authors' pickle is converted next to OUT
+    new_basis = osp.splitext(args.out)[0] + '.basis.pth' if official else None
+    for path, name in ((args.out, 'OUT'), (new_basis, 'the converted basis')):
+        problem = path and output_problem(path, args.force, name, 'nothing was converted')
+        if problem:
+            sys.exit(f'error: {problem}.')
+    if official and osp.abspath(args.basis) == osp.abspath(new_basis):
+        sys.exit(f'error: --basis is {new_basis}, where the converted basis would go: rename it')
     try:
-        checkpoint = torch.load(args.checkpoint, map_location='cpu', weights_only=True)
-    except Exception as error:
-        sys.exit(f'error: {args.checkpoint!r} could not be read with torch\'s safe loading '
-                 f'({type(error).__name__}: {str(error).splitlines()[0][:200]}). The authors\' checkpoints are '
-                 f'state dicts of tensors, which safe loading reads; this file is not one (safe loading stays on)')
-    if osp.dirname(args.out):
-        os.makedirs(osp.dirname(args.out), exist_ok=True)
+        checkpoint = load_checkpoint_file(args.checkpoint)
+    except CheckpointError as error:
+        sys.exit(f'error: {error}. The authors\' checkpoints are state dicts of tensors, which torch\'s safe '
+                 f'loading reads (safe loading stays on)')
     # written under temporary names, moved into place only once everything has passed
-    new_basis = osp.splitext(args.out)[0] + '.basis.pth'
     basis_tmp, out_tmp = f'{new_basis}.tmp-{os.getpid()}', f'{args.out}.tmp-{os.getpid()}'
     try:
-        if osp.abspath(args.basis) == osp.abspath(new_basis):
-            raise ValueError(f'--basis is {new_basis}, where the converted basis would go: rename it')
-        basis, checked_basis = read_basis(args.basis, basis_tmp)
+        if official:
+            import_official_basis(args.basis, basis_tmp)
+        basis = load_basis(basis_tmp if official else args.basis)[0]
         state, arch = convert_official_checkpoint(checkpoint, basis, args.arch)
         config = args.config or osp.join(ROOT, CONFIGS[arch])
-        check_against_config(state, config, cfg_options(basis, checked_basis))
-        basis_file = new_basis if checked_basis == basis_tmp else args.basis
+        check_against_config(state, config, cfg_options(basis, basis_tmp if official else args.basis))
+        basis_file = new_basis if official else args.basis
         meta = dict(source=osp.basename(args.checkpoint), source_sha256=sha256_of(args.checkpoint), arch=arch,
                     basis_file=basis_file, converted_by='tools/model_converters/ebv_official_to_mmebv.py')
         torch.save(dict(state_dict=state, meta=meta), out_tmp)
         os.replace(out_tmp, args.out)
-        if checked_basis == basis_tmp:
+        if official:
             os.replace(basis_tmp, new_basis)
             print(f'converted the basis {args.basis} into {new_basis}')
-    except (OfficialBasisError, BasisFileError, OfficialCheckpointError, ValueError, FileNotFoundError) as error:
+    except (OfficialBasisError, BasisFileError, OfficialCheckpointError, CheckpointError, ValueError,
+            FileNotFoundError) as error:
         sys.exit(f'error: {error}')
     finally:
         for leftover in (basis_tmp, out_tmp):
             if osp.exists(leftover):
                 os.remove(leftover)
-    options = cfg_options(basis, basis_file)
+    options = [f'{key}={value}' for key, value in cfg_options(basis, basis_file).items()]
     n, d = basis.shape
     config_name = osp.relpath(config, ROOT) if config.startswith(ROOT) else config
     projection = tuple(state['head.classifier.projection.weight'].shape)
