@@ -124,6 +124,11 @@ def test_basis_tool_writes_a_basis_the_head_loads_with_the_source_coherence(tmp_
     sliced = str(tmp_path / 'rows.pth')
     log = run([BASIS_TOOL, pkl, sliced, '--rows', '0:8'])
     assert 'kept rows 0:8: N = 8' in log and torch.equal(load_basis(sliced)[0], F.normalize(source, dim=1)[:8])
+    log = run([BASIS_TOOL, pkl, sliced], check=False)  # what is saved is replaced only with --force
+    assert f'out_file {sliced} exists; nothing was converted. Add --force' in log
+    assert load_basis(sliced)[0].shape == (8, d)
+    run([BASIS_TOOL, pkl, sliced, '--force'])
+    assert load_basis(sliced)[0].shape == (n, d)
 
 
 @pytest.mark.e2e

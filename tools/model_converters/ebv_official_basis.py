@@ -16,6 +16,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmebv.ebv.official import OfficialBasisError, import_official_basis, official_name_sizes  # noqa: E402
+from mmebv.utils.outputs import output_problem  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -24,6 +25,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('out_file', help='the mmebv basis file to write (*.pth)')
     parser.add_argument('--rows', help='keep rows A:B only (e.g. 0:80: the 80 mask-classifier rows of the '
                                        "authors' COCO basis eq_81_81.pkl)")
+    parser.add_argument('--force', action='store_true', help='replace out_file if it exists')
     return parser.parse_args()
 
 
@@ -46,6 +48,9 @@ def config_lines(meta: dict, out: str) -> list:
 
 def main() -> None:
     args = parse_args()
+    problem = output_problem(args.out_file, args.force, 'out_file', 'nothing was converted')
+    if problem:
+        sys.exit(f'error: {problem}.')
     try:
         meta = import_official_basis(args.in_file, args.out_file, rows=args.rows)
     except (OfficialBasisError, ValueError, FileNotFoundError) as error:
