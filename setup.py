@@ -18,12 +18,12 @@ def read_requirements(name: str) -> list:
 
 
 def tested_stack() -> list:
-    """The OpenMMLab packages at the versions mmebv/stack.py names (the ``mim`` extra); torch and mmcv
-    are left out, as everywhere in install_requires."""
+    """The OpenMMLab packages at the versions mmebv/stack.py names (the ``mim`` extra); torch, mmcv
+    and torchvision (whose wheels pin one torch) are left out, as everywhere in install_requires."""
     scope = {}
     with open(osp.join(ROOT, 'mmebv', 'stack.py')) as f:
         exec(compile(f.read(), 'stack.py', 'exec'), scope)
-    return [f'{name}=={version}' for name, version in scope['TESTED'].items() if name not in ('torch', 'mmcv')]
+    return [f'{name}=={version}' for name, version in scope['TESTED'].items() if name not in ('torch', 'mmcv', 'torchvision')]
 
 
 def get_version() -> str:
