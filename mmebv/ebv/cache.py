@@ -26,7 +26,9 @@ from .io import BasisFileError, load_basis, save_basis
 
 ENV_DIR = 'MMEBV_CACHE_DIR'
 # Generation that costs less than this many multiply-adds (N <= d, or a small N) is not cached:
-# reading a file would take about as long. Above NOTICE_WORK it says what it is doing.
+# reading a file would take about as long. Nor is an unrefined start (budget 0), built in O(N d):
+# keeping it would cost the N^2 d coherence a basis file records. Above NOTICE_WORK it says what it
+# is doing.
 CACHE_MIN_WORK = 1e9
 NOTICE_WORK = 1e10
 BETTER = 'python tools/misc/generate_ebv.py {n} {d} --seed {seed} --out FILE'
@@ -84,7 +86,7 @@ def generate_cached(num_classes: int,
     budget = default_budget(num_classes, dim) if budget is None else budget
     # N <= d is an orthonormal basis: one QR, nothing refined
     work = 0.0 if num_classes <= dim else evaluation_work(num_classes, dim) * budget + float(num_classes)**2 * dim
-    if work < CACHE_MIN_WORK:
+    if work < CACHE_MIN_WORK or budget <= 0:
         cache = False
     verbose = 0 < work >= NOTICE_WORK if verbose is None else verbose
     path = None

@@ -79,6 +79,7 @@ def test_an_unwritable_cache_says_so_and_still_gives_the_basis(tmp_path, counted
 
 def test_no_cache_when_switched_off_or_not_worth_it(tmp_path, counted, monkeypatch):
     assert generate_cached(**SIZE, cache=False)[1]['path'] is None
+    assert generate_cached(**dict(SIZE, budget=0), cache=str(tmp_path))[1]['path'] is None  # unrefined: O(N d)
     monkeypatch.setattr(cache_module, 'CACHE_MIN_WORK', 1e30)
     assert generate_cached(**SIZE, cache=str(tmp_path))[1]['path'] is None
     assert os.listdir(tmp_path) == []
