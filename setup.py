@@ -23,7 +23,8 @@ def tested_stack() -> list:
     scope = {}
     with open(osp.join(ROOT, 'mmebv', 'stack.py')) as f:
         exec(compile(f.read(), 'stack.py', 'exec'), scope)
-    return [f'{name}=={version}' for name, version in scope['TESTED'].items() if name not in ('torch', 'mmcv', 'torchvision')]
+    left_out = ('torch', 'mmcv', 'torchvision')
+    return [f'{name}=={version}' for name, version in scope['TESTED'].items() if name not in left_out]
 
 
 def get_version() -> str:

@@ -74,3 +74,13 @@ def test_01_positional_arguments_of_ebvclassifier_keep_their_meaning():
     assert default_embed_dim(10) == 128 and default_embed_dim(300) == 300
     with pytest.raises(TypeError, match='both by position and by name'):
         EBVClassifier(16, 10, 12, 0.07, True, None, 3, seed=3)
+
+
+def test_old_basis_arguments_inside_the_classifier_dict_warn_once():
+    from mmebv.cls import FixedClsHead
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        FixedClsHead(num_classes=5, in_channels=8, classifier=dict(embed_dim=8, seed=1))
+        FixedClsHead(num_classes=5, in_channels=8, basis_seed=1, embed_dim=8)
+    said = [str(w.message) for w in caught if issubclass(w.category, FutureWarning)]
+    assert len(said) == 2 and "basis=dict(type='EBV', seed=1)" in said[0] and 'given flat' in said[1]

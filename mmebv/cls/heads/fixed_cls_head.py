@@ -49,15 +49,16 @@ class FixedClsHead(CheckedClsHead):
                  init_cfg: Optional[dict] = dict(type='Normal', layer='Linear', std=0.01), **kwargs) -> None:
         flat = {k: kwargs.pop(k) for k in list(kwargs) if k in FLAT_CLASSIFIER_ARGS or k in LEGACY_BASIS_ARGS}
         super().__init__(num_classes, in_channels, init_cfg=init_cfg, **kwargs)
-        classifier = dict(classifier or {})
+        classifier, said = dict(classifier or {}), bool(flat)
         if flat:
             warnings.warn(f'{type(self).__name__}: {", ".join(sorted(flat))} given flat are deprecated; put them '
                           f'in classifier=dict(...) (basis_file/basis_seed/basis_method as '
                           f'basis=dict(type=\'EBV\', file=..., seed=..., method=...))', FutureWarning, stacklevel=2)
             basis_args = {k: flat.pop(k) for k in list(flat) if k in LEGACY_BASIS_ARGS}
             classifier.update(flat, **basis_args)
-        with warnings.catch_warnings():  # said once above
-            warnings.simplefilter('ignore', FutureWarning)
+        with warnings.catch_warnings():
+            if said:  # once, above
+                warnings.simplefilter('ignore', FutureWarning)
             self.classifier = FixedClassifier(in_channels, num_classes, **classifier)
         fixed_scale = self.classifier.logit_scale is None and self.classifier.bias is None
         loss_name = type(self.loss_module).__name__
