@@ -23,6 +23,8 @@ from typing import Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
+from .fashion_mnist import read_split
+
 FASHION_MNIST_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt',
                          'Sneaker', 'Bag', 'Ankle boot')
 # The 80 category ids of COCO 2017, in the order of its category names.
@@ -33,30 +35,6 @@ COCO_CATEGORY_IDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 
 ADE20K_BACKGROUND = 1  # label value of 'wall'; Fashion-MNIST class i is i + 2
 MARKER = 'SEMISYNTHETIC.md'
 SPLITS = {'train': 'train', 'val': 't10k'}  # which Fashion-MNIST split feeds which of ours
-
-
-def read_idx(path: str) -> np.ndarray:
-    """Read an uncompressed IDX file (MNIST's format) into a uint8 array."""
-    with open(path, 'rb') as f:
-        data = f.read()
-    if len(data) < 4 or data[:2] != b'\x00\x00' or data[2] != 8:
-        raise ValueError(f'{path} is not an uncompressed unsigned-byte IDX file')
-    ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], 'big') for i in range(ndim))
-    array = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
-    if array.size != int(np.prod(shape)):
-        raise ValueError(f'{path} is truncated: header says {shape}, found {array.size} bytes')
-    return array.reshape(shape)
-
-
-def load_items(fashion_root: str, split: str) -> Tuple[np.ndarray, np.ndarray]:
-    """Fashion-MNIST images (M, 28, 28) uint8 and labels (M,) of 'train' or 't10k'."""
-    paths = [osp.join(fashion_root, f'{split}-{kind}-idx{n}-ubyte') for kind, n in (('images', 3), ('labels', 1))]
-    missing = [p for p in paths if not osp.isfile(p)]
-    if missing:
-        raise FileNotFoundError(f'Fashion-MNIST is missing ({", ".join(missing)}): run '
-                                f'`bash tools/install.sh` or pass the folder of the IDX files')
-    return read_idx(paths[0]), read_idx(paths[1])
 
 
 def background(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -157,7 +135,7 @@ def make_coco(out: str, fashion_root: str, coco_names: Sequence[str], num_train:
     categories = [dict(id=i, name=n, supercategory='none') for i, n in zip(COCO_CATEGORY_IDS, coco_names)]
     counts = {}
     for split, count in (('train', num_train), ('val', num_val)):
-        images, labels = load_items(fashion_root, SPLITS[split])
+        images, labels = read_split(fashion_root, SPLITS[split])
         rng = np.random.default_rng([seed, split == 'val'])
         os.makedirs(osp.join(out, f'{split}2017'), exist_ok=True)
         image_infos, annotations = [], []
@@ -202,7 +180,7 @@ def make_ade20k(out: str, fashion_root: str, ade_names: Sequence[str], num_train
     counts = {}
     for split, folder, prefix, count in (('train', 'training', 'ADE_train', num_train),
                                          ('val', 'validation', 'ADE_val', num_val)):
-        images, labels = load_items(fashion_root, SPLITS[split])
+        images, labels = read_split(fashion_root, SPLITS[split])
         rng = np.random.default_rng([seed, split == 'val'])
         for kind in ('images', 'annotations'):
             os.makedirs(osp.join(out, kind, folder), exist_ok=True)
@@ -236,7 +214,7 @@ def make_imagenet(out: str, fashion_root: str, imagenet_names: Sequence[str], nu
     os.makedirs(osp.join(out, 'meta'), exist_ok=True)
     counts = {}
     for split, count in (('train', num_train), ('val', num_val)):
-        images, labels = load_items(fashion_root, SPLITS[split])
+        images, labels = read_split(fashion_root, SPLITS[split])
         rng = np.random.default_rng([seed, split == 'val'])
         lines = []
         for index in range(count):
