@@ -218,10 +218,10 @@ def make_imagenet(out: str, fashion_root: str, imagenet_names: Sequence[str], nu
         rng = np.random.default_rng([seed, split == 'val'])
         lines = []
         for index in range(count):
-            picture, objects = compose(rng, images, labels, size, max_objects=1)
-            if not objects:  # an item too faint to see: draw another
+            objects = []
+            while not objects:  # an item too faint to see is drawn again
                 picture, objects = compose(rng, images, labels, size, max_objects=1)
-            label = objects[0][0] if objects else 0
+            label = objects[0][0]
             name = osp.join(f'class_{label:03d}', f'{split}_{index:06d}.JPEG')
             os.makedirs(osp.join(out, split, f'class_{label:03d}'), exist_ok=True)
             cv2.imwrite(osp.join(out, split, name), picture[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
