@@ -21,6 +21,7 @@ import torch
 from mmebv.ebv import load_basis
 from mmebv.ebv.basis import GENERATOR_VERSION, orthonormal_rows
 from mmebv.ebv.cache import generate_cached
+from mmebv.ebv.etf import sylvester_hadamard
 
 from .registry import BasisProvider, register_basis
 
@@ -121,16 +122,6 @@ class SimplexETFBasis(BasisProvider):
         return dict(type=self.name, seed=self.seed)
 
 
-def sylvester_hadamard(order: int) -> torch.Tensor:
-    """The Sylvester-Hadamard matrix of ``order`` = 2^m: entries +-1, orthogonal rows. (order, order)."""
-    if order < 1 or order & (order - 1):
-        raise ValueError(f'a Sylvester-Hadamard matrix has an order that is a power of 2, got {order}')
-    H = torch.ones(1, 1, dtype=torch.float64)
-    while H.shape[0] < order:
-        H = torch.cat([torch.cat([H, H], 1), torch.cat([H, -H], 1)], 0)
-    return H
-
-
 @register_basis('Hadamard')
 class HadamardBasis(BasisProvider):
     """Rows of a Sylvester-Hadamard matrix, scaled to unit norm: N mutually orthogonal vectors with
@@ -156,7 +147,7 @@ class HadamardBasis(BasisProvider):
                              f'{dim}: set embed_dim={self.default_dim(num_classes)} or leave it out')
 
     def build(self, num_classes: int, dim: int) -> torch.Tensor:
-        return (sylvester_hadamard(dim)[:num_classes] / math.sqrt(dim)).float()
+        return (torch.from_numpy(sylvester_hadamard(dim)[:num_classes]) / math.sqrt(dim)).float()
 
 
 def max_separation_matrix(num_classes: int) -> torch.Tensor:

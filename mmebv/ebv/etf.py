@@ -211,6 +211,16 @@ def gram_factor(gram: torch.Tensor, rank: int, tol: float = 1e-6) -> torch.Tenso
 _FRAMES: Dict[tuple, torch.Tensor] = {}
 
 
+def sylvester_hadamard(order: int) -> np.ndarray:
+    """The Sylvester-Hadamard matrix of ``order`` = 2^m: entries +-1, orthogonal rows. (order, order)."""
+    if order < 1 or order & (order - 1):
+        raise ValueError(f'a Sylvester-Hadamard matrix has an order that is a power of 2, got {order}')
+    out = np.ones((1, 1))
+    while out.shape[0] < order:
+        out = np.block([[out, out], [out, -out]])
+    return out
+
+
 def kronecker_vectors(k: int, dim: int) -> np.ndarray:
     """The ETF of S = (J_4 - 2 I_4)^(x k) - (-1)^k I written down: the eigenvectors of J_4 - 2 I_4
     are the rows of the Sylvester matrix of order 4 (the first for eigenvalue 2, the others for
@@ -219,9 +229,7 @@ def kronecker_vectors(k: int, dim: int) -> np.ndarray:
     in ``dim`` dims is the eigenspace of that size, scaled: (4^k, dim) rows with entries
     +-1/sqrt(dim)."""
     num = 4**k
-    sylvester = np.ones((1, 1))
-    while sylvester.shape[0] < num:
-        sylvester = np.block([[sylvester, sylvester], [sylvester, -sylvester]])
+    sylvester = sylvester_hadamard(num)
     digits = np.zeros(num, np.int64)
     for position in range(k):
         digits += (np.arange(num) // 4**position) % 4 != 0

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from mmebv.classifiers import BASES, BasisProvider, FixedClassifier, build_basis_provider, register_basis
-from mmebv.classifiers.bases import max_separation_matrix, sylvester_hadamard
+from mmebv.classifiers.bases import max_separation_matrix
+from mmebv.ebv.etf import sylvester_hadamard
 from mmebv.ebv import generate_ebv, save_basis
 
 
@@ -54,7 +55,7 @@ def test_hadamard_rows_are_orthogonal_with_entries_one_over_sqrt_d(num_classes, 
     vectors = build_basis_provider(dict(type='Hadamard')).build(num_classes, dim)
     assert torch.allclose(gram(vectors), torch.eye(num_classes, dtype=torch.float64), atol=1e-6)
     assert torch.allclose(vectors.abs(), torch.full_like(vectors, dim**-0.5))
-    H = sylvester_hadamard(dim)
+    H = torch.from_numpy(sylvester_hadamard(dim))
     assert torch.equal(H @ H.T, dim * torch.eye(dim, dtype=H.dtype))
 
 
