@@ -313,7 +313,10 @@ def read_official_basis(path: str) -> torch.Tensor:
     Returns:
         Tensor: (N, d) float32, unit rows.
     """
-    tensor, _ = read_official_pickle(path)
+    return _unit_rows(read_official_pickle(path)[0], path)
+
+
+def _unit_rows(tensor: torch.Tensor, path: str) -> torch.Tensor:
     norms = tensor.double().norm(dim=1)
     if not torch.isfinite(tensor).all() or (norms < 1e-6).any():
         raise _refuse(path, 'its tensor has non-finite values or zero rows')
@@ -378,7 +381,7 @@ def import_official_basis(path: str, out: str, rows: Optional[str] = None) -> di
     if osp.abspath(path) == osp.abspath(out):
         raise ValueError(f'the output {out!r} is the input file: choose another name (e.g. *.pth)')
     raw, location = read_official_pickle(path)
-    basis = read_official_basis(path)
+    basis = _unit_rows(raw, path)
     keep = parse_rows(rows, basis.shape[0])
     with open(path, 'rb') as f:
         source_sha256 = hashlib.sha256(f.read()).hexdigest()
