@@ -155,14 +155,12 @@ def save_basis(path: str, basis: torch.Tensor, **meta) -> dict:
     if basis.dim() != 2 or basis.shape[0] == 0:
         raise ValueError(f'a basis is (num_classes, dim) with num_classes >= 1, got shape {tuple(basis.shape)}')
     basis = basis.detach().to('cpu', torch.float32).contiguous()
-    failed = [(name, detail) for name, ok, detail in check_basis(basis, recompute=False) if not ok]
+    full_meta = describe(basis, seed=meta.pop('seed', None), method=meta.pop('method', None))
+    failed = [(name, detail) for name, ok, detail in check_basis(basis, measured=full_meta['coherence_max'])
+              if not ok]
     if failed:
         raise ValueError(f'refusing to save an invalid basis to {path!r}: ' +
                          '; '.join(f'{name}: {detail}' for name, detail in failed))
-    full_meta = describe(basis, seed=meta.pop('seed', None), method=meta.pop('method', None))
-    if full_meta['coherence_max'] >= 1 - SAME_LINE_ATOL:
-        raise ValueError(f'refusing to save a basis with two rows on the same line to {path!r}: max |cos| = '
-                         f'{full_meta["coherence_max"]:.6f}')
     full_meta.update(meta, format=FORMAT)
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
