@@ -40,16 +40,16 @@ class _ChunkedCrossEntropy(torch.autograd.Function):
         lse = _log_sum_exp(embedding, vectors, chunk, scale)
         target = (embedding * vectors[labels].to(embedding.dtype)).sum(1) * scale
         loss = lse - target
+        mean = _mean_vector(vectors, chunk, embedding.dtype) if smoothing else torch.zeros(0)
         if smoothing:
-            mean_logit = embedding @ _mean_vector(vectors, chunk, embedding.dtype) * scale
-            loss = (1 - smoothing) * loss + smoothing * (lse - mean_logit)
-        ctx.save_for_backward(embedding, vectors, labels, lse)
+            loss = (1 - smoothing) * loss + smoothing * (lse - embedding @ mean * scale)
+        ctx.save_for_backward(embedding, vectors, labels, lse, mean)
         ctx.scale, ctx.chunk, ctx.smoothing = scale, chunk, smoothing
         return loss
 
     @staticmethod
     def backward(ctx, grad_loss):
-        embedding, vectors, labels, lse = ctx.saved_tensors
+        embedding, vectors, labels, lse, mean = ctx.saved_tensors
         scale, chunk, smoothing = ctx.scale, ctx.chunk, ctx.smoothing
         # d loss_b / d e_b = scale (Σ_j p_bj v_j - (1 - ε) v_y - ε mean_j v_j)
         expected = torch.zeros_like(embedding)
@@ -58,7 +58,7 @@ class _ChunkedCrossEntropy(torch.autograd.Function):
             expected += probs @ vectors[start:start + chunk].to(embedding.dtype)
         pull = vectors[labels].to(embedding.dtype)
         if smoothing:
-            pull = (1 - smoothing) * pull + smoothing * _mean_vector(vectors, chunk, embedding.dtype)
+            pull = (1 - smoothing) * pull + smoothing * mean
         grad = scale * (expected - pull) * grad_loss[:, None]
         return grad, None, None, None, None, None
 
