@@ -14,6 +14,7 @@
 """
 import copy
 import glob
+import itertools
 import os
 import os.path as osp
 import re
@@ -276,7 +277,7 @@ def check_weights_match(model: torch.nn.Module, state: dict, source: str = 'the 
                         advice: str = TRAINED_ELSEWHERE) -> None:
     """Raise when ``state`` lacks weights ``model`` needs, holds weights it has not, or other shapes.
 
-    The state is loaded, strictly, into a copy of the model, so each module's own loading rules count
+    The state is loaded, strictly, into a CPU copy of the model, so each module's own loading rules count
     (a GCR head reading its authors' ``fc.weight``, a fixed classifier's basis checks, keys that
     mmebv 0.1 did not save): what is reported is what would be missing or left over after them.
 
@@ -287,7 +288,13 @@ def check_weights_match(model: torch.nn.Module, state: dict, source: str = 'the 
         advice (str): the fix the message ends with. Defaults to evaluating with the training config.
     """
     state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
-    probe = copy.deepcopy(model)
+    # a copy on the CPU: the model may already fill the accelerator's memory
+    memo = {}
+    for tensor in itertools.chain(model.parameters(), model.buffers()):
+        copied = tensor.detach().to('cpu', copy=True)
+        memo[id(tensor)] = torch.nn.Parameter(copied, tensor.requires_grad) \
+            if isinstance(tensor, torch.nn.Parameter) else copied
+    probe = copy.deepcopy(model, memo)
     missing, unexpected, errors = [], [], []
 
     def load(module: torch.nn.Module, prefix: str = '') -> None:  # torch's load_state_dict, all errors kept
