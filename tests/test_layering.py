@@ -1,21 +1,27 @@
 """Each layer imports only what it may: the core no OpenMMLab package, each host's glue only its host.
 
-The hosts cross-import each other on their own when installed side by side (mmpretrain.models and
-mmseg.models load mmdet, mmdet.models loads mmpretrain, all inside try/except), so a glue package
-is judged by what it loads beyond its host's own model package.
+The core is judged by what importing it loads, in a fresh interpreter. The hosts cross-import each
+other on their own when installed side by side (mmpretrain.models and mmseg.models load mmdet,
+mmdet.models loads mmpretrain, all inside try/except), so what a glue package loads beyond its
+host's own model package says little; its import statements are read instead.
 """
+import ast
 import json
+import os
+import os.path as osp
 import subprocess
 import sys
 
 import pytest
+from helpers import ROOT
 
 pytestmark = pytest.mark.e2e  # a fresh interpreter per module
 
 HOSTS = {'mmengine', 'mmcv', 'mmdet', 'mmseg', 'mmpretrain'}
 CORE = ('mmebv', 'mmebv.stack', 'mmebv.ebv', 'mmebv.classifiers', 'mmebv.losses', 'mmebv.grassmann',
-        'mmebv.analysis', 'mmebv.data.semisynthetic', 'mmebv.utils', 'mmebv.utils.publishing',
-        'mmebv.utils.custom_imports', 'mmebv.utils.compiled_ops', 'mmebv.ebv.official',
+        'mmebv.analysis', 'mmebv.data.fashion_mnist', 'mmebv.data.semisynthetic', 'mmebv.utils',
+        'mmebv.utils.publishing', 'mmebv.utils.custom_imports', 'mmebv.utils.compiled_ops', 'mmebv.utils.outputs',
+        'mmebv.ebv.official',
         'mmebv.ebv.official_checkpoint')
 # module -> the OpenMMLab packages importing it must not load
 FORBIDDEN = {
@@ -47,3 +53,36 @@ def test_module_loads_no_other_host(module):
 
 def test_the_core_imports_no_torch_at_the_top():
     assert 'torch' not in loaded_by('mmebv')
+
+
+# glue package -> the packages its modules must not name in an import
+GLUE = {'cls': {'mmdet', 'mmseg', 'mmebv.det', 'mmebv.seg'},
+        'det': {'mmpretrain', 'mmseg', 'mmebv.cls', 'mmebv.seg'},
+        'seg': {'mmpretrain', 'mmdet', 'mmebv.cls', 'mmebv.det'},
+        'engine': {'mmpretrain', 'mmdet', 'mmseg', 'mmebv.cls', 'mmebv.det', 'mmebv.seg'}}
+
+
+def imports_of(package: str) -> list:
+    """(file, imported module) for every import statement under mmebv/<package>, relative ones resolved."""
+    found = []
+    for folder, _, files in os.walk(osp.join(ROOT, 'mmebv', package)):
+        for name in (f for f in files if f.endswith('.py')):
+            path = osp.join(folder, name)
+            here = osp.relpath(folder, ROOT).replace(os.sep, '.').split('.')
+            for node in ast.walk(ast.parse(open(path).read())):
+                if isinstance(node, ast.Import):
+                    found += [(path, alias.name) for alias in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    base = '.'.join(here[:len(here) - node.level + 1]) if node.level else ''
+                    module = '.'.join(part for part in (base, node.module or '') if part)
+                    found += [(path, module)] + [(path, f'{module}.{alias.name}') for alias in node.names]
+    return found
+
+
+@pytest.mark.parametrize('package', sorted(GLUE))
+def test_glue_names_only_its_host_and_the_core(package):
+    found = imports_of(package)
+    assert found
+    bad = [f'{osp.relpath(path, ROOT)} imports {module}' for path, module in found
+           if any(module == other or module.startswith(other + '.') for other in GLUE[package])]
+    assert not bad
