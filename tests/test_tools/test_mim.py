@@ -19,8 +19,10 @@ def test_mim_train_and_test_find_mmebvs_tools_and_configs(tmp_path):
     mim = osp.join(osp.dirname(sys.executable), 'mim')
     assert osp.isfile(mim), 'openmim is missing: `bash tools/install.sh` installs it'
     src, site = tmp_path / 'src', tmp_path / 'site'
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns('data', 'work_dirs', '.git', '.mim', '.venv',
-                                                             '__pycache__', '*.egg-info', 'build'))
+    skip = shutil.ignore_patterns('work_dirs', '.git', '.mim', '.venv', '__pycache__', '*.egg-info', 'build')
+    # the checkout's data/ folder, not the mmebv.data package (install.sh: tar --exclude=./data)
+    shutil.copytree(ROOT, src, ignore=lambda folder, names: skip(folder, names) | (
+        {'data'} if osp.samefile(folder, ROOT) else set()))
     run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '--no-build-isolation', '--target', str(site),
          str(src)], timeout=600)
     assert osp.isfile(site / 'mmebv' / '.mim' / 'tools' / 'train.py')
