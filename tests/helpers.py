@@ -28,6 +28,23 @@ def run(args: Sequence[str], cwd: str = ROOT, env: Optional[dict] = None, timeou
     return log
 
 
+# --- Inputs of heads ---
+
+def samples(labels) -> list:
+    """mmpretrain DataSamples with the hard labels ``labels`` (ints or a 1-d tensor)."""
+    from mmpretrain.structures import DataSample
+    return [DataSample().set_gt_label(int(label)) for label in labels]
+
+
+def toy_problem(seed: int = 0):
+    """Four well-separated Gaussian clusters in 16 dims: (64, 16) features and their (64, ) labels."""
+    import torch
+    generator = torch.Generator().manual_seed(seed)
+    centers = torch.randn(4, 16, generator=generator) * 3
+    labels = torch.arange(64) % 4
+    return centers[labels] + torch.randn(64, 16, generator=generator), labels
+
+
 # --- Files in the layouts the EBV and GCR authors release (built here: their files are not ours) ---
 
 def write_official_basis(path: str, basis, location: str = 'cuda:0') -> None:

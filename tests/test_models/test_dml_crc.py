@@ -2,8 +2,8 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import samples
 from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 
 import mmebv.cls  # noqa: F401
 
@@ -11,10 +11,6 @@ import mmebv.cls  # noqa: F401
 def build_head(**kwargs):
     cfg = dict(type='DMLCRCClsHead', num_classes=3, in_channels=5, metric_dim=4, atoms_per_class=2)
     return MODELS.build(dict(cfg, **kwargs))
-
-
-def samples(labels):
-    return [DataSample().set_gt_label(int(label)) for label in labels]
 
 
 def test_residuals_match_a_direct_ridge_solution():

@@ -1,6 +1,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import samples
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
@@ -14,10 +15,6 @@ def build_head(num_classes=5, in_channels=12, loss=None, init_cfg=None, **classi
                classifier=dict(dict(embed_dim=16), **classifier))
     cfg.update({k: v for k, v in dict(loss=loss, init_cfg=init_cfg).items() if v is not None})
     return MODELS.build(cfg)
-
-
-def samples(labels):
-    return [DataSample().set_gt_label(label) for label in labels]
 
 
 def test_logits_are_cosines_over_temperature():

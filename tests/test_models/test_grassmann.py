@@ -4,16 +4,14 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import ortho_error
+from helpers import ortho_error, samples, toy_problem
 from mmengine.optim import build_optim_wrapper
 from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 
 import mmebv.cls  # noqa: F401
 import mmebv.engine  # noqa: F401
 from mmebv.engine import RiemannianSGD
 from mmebv.grassmann import project_tangent, random_subspaces, retract, subspace_angles
-
 
 
 @pytest.mark.parametrize('method', ['geodesic', 'qr', 'polar'])
@@ -102,10 +100,6 @@ def build_head(**kwargs):
     return MODELS.build(dict(dict(type='GrassmannClsHead', num_classes=4, in_channels=16, subspace_dim=3), **kwargs))
 
 
-def samples(labels):
-    return [DataSample().set_gt_label(int(label)) for label in labels]
-
-
 def test_logit_is_scaled_norm_of_the_projection():
     head = build_head(scale=10.0)
     x = torch.randn(5, 16)
@@ -117,13 +111,6 @@ def test_logit_is_scaled_norm_of_the_projection():
     assert ortho_error(head.subspaces.detach()) < 1e-5
     head.init_weights()
     assert torch.equal(head.subspaces.detach(), S)
-
-
-def toy_problem(seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    centers = torch.randn(4, 16, generator=generator) * 3
-    labels = torch.arange(64) % 4
-    return centers[labels] + torch.randn(64, 16, generator=generator), labels
 
 
 @pytest.mark.e2e  # a thousand optimizer steps: tens of seconds on 2 cores

@@ -4,6 +4,7 @@ import io
 
 import pytest
 import torch
+from helpers import samples as hard_labels
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
@@ -24,10 +25,6 @@ def build(name, basis, **kwargs):
     return MODELS.build(cfg)
 
 
-def hard(labels):
-    return [DataSample().set_gt_label(int(label)) for label in labels]
-
-
 @pytest.fixture(params=CASES, ids=lambda case: case[0] + (f'-{case[1]}' if case[1] else ''))
 def case(request):
     return request.param
@@ -43,7 +40,7 @@ def test_shapes_loss_and_predict(case):
     head.init_weights()
     x = torch.randn(B, C)
     assert head((x, )).shape == (B, N)
-    losses = head.loss((x, ), hard(torch.arange(B) % N))
+    losses = head.loss((x, ), hard_labels(torch.arange(B) % N))
     total = sum(v for k, v in losses.items() if 'loss' in k)
     assert torch.isfinite(total)
     total.backward()
@@ -59,11 +56,11 @@ def test_bad_inputs_are_named(case):
     with pytest.raises(ValueError, match='set in_channels to 7'):
         head((torch.randn(B, 7), ))
     with pytest.raises(ValueError, match=r'labels must lie in \[0, 4\] but range over \[0, 9\]'):
-        head.loss((torch.randn(B, C), ), hard([0, 1, 2, 3, 4, 9]))
+        head.loss((torch.randn(B, C), ), hard_labels([0, 1, 2, 3, 4, 9]))
     x = torch.randn(B, C)
     x[1, 2] = float('nan')
     with pytest.raises(FloatingPointError, match='non-finite'):
-        head.loss((x, ), hard(torch.arange(B) % N))
+        head.loss((x, ), hard_labels(torch.arange(B) % N))
 
 
 def test_init_leaves_the_fixed_parts_alone(case):
@@ -73,6 +70,8 @@ def test_init_leaves_the_fixed_parts_alone(case):
     head.init_weights()
     now = dict(head.named_buffers(), **dict(head.named_parameters()))
     assert all(torch.equal(now[k], v) for k, v in fixed.items())
+    # the init ran (on the trainable layers); a fixed tensor named like a weight would have taken it too
+    assert all((m.weight == 0.5).all() for m in head.modules() if isinstance(m, torch.nn.Linear))
 
 
 def test_checkpoint_round_trip(case):
@@ -127,11 +126,11 @@ def test_no_host_read_between_the_periodic_checks(case, monkeypatch):
         x = torch.randn(B, C)
         if step == 1:
             x[0, 0] = float('inf')  # recorded now, reported at the periodic read
-        samples = hard(labels)
+        samples = hard_labels(labels)
         for sample in samples:
             sample.gt_label = sample.gt_label.as_subclass(NoHostReads)
         losses = head.loss((x.as_subclass(NoHostReads), ), samples)
         sum(v for k, v in losses.items() if 'loss' in k).backward()
     monkeypatch.setattr(NoHostReads, 'allowed', True)
     with pytest.raises(FloatingPointError, match='non-finite'):  # the interval-th update reads
-        head.loss((torch.randn(B, C), ), hard(labels))
+        head.loss((torch.randn(B, C), ), hard_labels(labels))

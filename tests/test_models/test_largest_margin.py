@@ -4,17 +4,13 @@ import os.path as osp
 
 import pytest
 import torch
-from helpers import ROOT
+from helpers import ROOT, samples
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmebv.cls  # noqa: F401
 from mmebv.losses import lm_softmax, sample_margin, zero_centroid
-
-
-def samples(labels):
-    return [DataSample().set_gt_label(int(label)) for label in labels]
 
 
 def test_losses_match_hand_computed_values():

@@ -5,12 +5,11 @@ import copy
 import pytest
 import torch
 import torch.nn as nn
-from helpers import ortho_error
+from helpers import ortho_error, samples, toy_problem
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmpretrain.engine.optimizers import Lamb
 from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 
 import mmebv.cls  # noqa: F401  (RiemannianLamb)
 import mmebv.engine  # noqa: F401  (RiemannianSGD, RiemannianAdamW)
@@ -37,15 +36,7 @@ class Net(nn.Module):
         self.head = MODELS.build(dict(type='GrassmannClsHead', num_classes=4, in_channels=16, subspace_dim=3))
 
     def loss(self, x, labels):
-        return self.head.loss((self.features(x), ), [DataSample().set_gt_label(int(y)) for y in labels])['loss']
-
-
-def toy_problem(seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    centers = torch.randn(4, 16, generator=generator) * 3
-    labels = torch.arange(64) % 4
-    return centers[labels] + torch.randn(64, 16, generator=generator), labels
-
+        return self.head.loss((self.features(x), ), samples(labels))['loss']
 
 
 @pytest.fixture(autouse=True)
