@@ -19,7 +19,8 @@
 #   9. what the tests and the lint step need (requirements/tests.txt: pytest, ruff, matplotlib), and
 #      openmim (without its opendatalab dependency, which pins setuptools) with requirements/mim.txt.
 #
-# The versions come from mmebv/stack.py (TESTED), the one place they are written.
+# The stack's versions (steps 1-6) come from mmebv/stack.py (TESTED), the one place they are written;
+# the tools' of step 9 from requirements/ and openmim's pin below.
 # Environment: PYTHON (interpreter, default python3), MMEBV_CACHE (default ~/.cache/mmebv),
 # MMEBV_SKIP_DATA=1 (skip step 7), MMEBV_INSTALL=editable|regular (step 8, default editable),
 # MAX_JOBS (parallel compile jobs for mmcv, default: cores).
