@@ -18,7 +18,8 @@ has not got there.
 
 --etf adds sizes where a real equiangular tight frame is known (the Welch bound is attained);
 --large adds 100,000 classes in 512 and 1024 dims (mmebv only; coherence exact over all pairs);
---head builds a 10,000-class EBV head (d = 512) twice with an empty cache: cold, then from the cache.
+--head builds a 10,000-class EBV head (d = 512) twice with an empty cache: cold, then again (from the
+cache when its basis was refined).
 The last lines say which targets are met.
 """
 import argparse
@@ -115,10 +116,11 @@ def run_head(num: int, dim: int) -> dict:
     out = {}
     with tempfile.TemporaryDirectory() as cache:
         basis = dict(type='EBV', seed=0, cache=cache)
-        for name in ('cold', 'cached'):
+        for name in ('cold', 'second'):
             with Timed() as measure:
                 head = FixedClassifier(dim, num, embed_dim=dim, basis=basis)
             out[name] = dict(seconds=measure.seconds, cpu=measure.cpu, load=measure.load, mib=measure.peak_mib)
+        out['kept'] = len(os.listdir(cache)) > 0  # an unrefined start (budget 0) is rebuilt, not kept
         out['max'] = coherence(head.basis)['max']
     return out
 
@@ -133,7 +135,7 @@ def main() -> None:
     parser.add_argument('--etf', action='store_true', help=f'also the known-ETF sizes {ETF_PAIRS}')
     parser.add_argument('--large', action='store_true', help=f'also {LARGE_PAIRS} (mmebv only)')
     parser.add_argument('--head', action='store_true',
-                        help=f'also build a {HEAD_SIZE[0]} x {HEAD_SIZE[1]} EBV head, cold and from the cache')
+                        help=f'also build a {HEAD_SIZE[0]} x {HEAD_SIZE[1]} EBV head, cold and again')
     parser.add_argument('--paper-cap', type=float, default=300.0,
                         help='seconds after which the paper\'s algorithm is stopped (default 300)')
     parser.add_argument('--skip-paper', action='store_true', help='run mmebv only')
@@ -182,14 +184,15 @@ def main() -> None:
         print(f'\nEBV head, {num} classes, d = {dim}, basis=dict(type=\'EBV\', seed=0), empty cache: max |cos| '
               f'{head["max"]:.4f} ({ratio:.3f}x Welch)')
         print('| build | s (CPU s) | load | MiB |\n|---|---|---|---|')
-        for name in ('cold', 'cached'):
+        for name in ('cold', 'second'):
             h = head[name]
             print(f'| {name} | {h["seconds"]:.2f} ({h["cpu"]:.2f}) | {h["load"]:.1f} | {h["mib"]:.0f} |')
         checks.append((head['cold']['seconds'] < 60 and ratio <= 1.3,
                        f'{num}x{dim} head: built cold in {head["cold"]["seconds"]:.1f} s < 60 s at {ratio:.3f} x '
                        f'Welch <= 1.3'))
-        checks.append((head['cached']['seconds'] < 2, f'{num}x{dim} head: second build read the cache in '
-                       f'{head["cached"]["seconds"]:.2f} s < 2 s'))
+        how = 'read the cache' if head['kept'] else 'rebuilt its unrefined start (budget 0: nothing cached)'
+        checks.append((head['second']['seconds'] < 2, f'{num}x{dim} head: second build {how} in '
+                       f'{head["second"]["seconds"]:.2f} s < 2 s'))
     print('\nTargets:')
     for ok, line in checks:
         print(f'  [{"met" if ok else "not met"}] {line}')
