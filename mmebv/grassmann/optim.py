@@ -26,6 +26,7 @@ import torch
 from .manifold import geodesic_coefficients, orthonormalize, retract
 
 RETRACTIONS = ('geodesic', 'qr', 'polar')
+CHUNK_NUMBERS = 1 << 19  # numbers in one (n, k, d) chunk of the Grassmann step on a CPU (2 MiB in float32)
 
 
 def is_grassmann(param: torch.Tensor) -> bool:
@@ -95,42 +96,56 @@ class RiemannianMixin:
         return loss
 
     def _grassmann_step(self, param: torch.Tensor, group: dict) -> None:
-        # The step touches N k d numbers several times and N k k ones a few times: every product
-        # with the (N, k, d) tensors is a batched matmul that writes into an existing tensor where it
-        # can (baddbmm_), and the step size is folded into the k x k geodesic coefficients.
         shape = param.shape
-        W, G = param.detach().reshape(-1, *shape[-2:]), param.grad.reshape(-1, *shape[-2:])
+        W, G = param.detach().view(-1, *shape[-2:]), param.grad.reshape(-1, *shape[-2:])  # W: written in place
         state = self.state[param]
-        momentum, dampening = group['grassmann_momentum'], group.get('dampening', 0.0)
-        step_size = -group['lr'] * group['grassmann_lr_factor']
-        coords = G @ W.transpose(-2, -1)  # tangent = G - coords @ W
         buffer = state.get('momentum_buffer')
         if buffer is not None and buffer.shape != shape:  # resumed from mmebv 0.1's (..., d, k) columns
             buffer = state['momentum_buffer'] = buffer.transpose(-2, -1).contiguous()
-        if momentum and buffer is not None:  # buffer <- m buffer + (1 - dampening) tangent
-            buffer = buffer.view_as(W)
+        fresh = bool(group['grassmann_momentum']) and buffer is None
+        if fresh:
+            buffer = state['momentum_buffer'] = torch.empty_like(param, memory_format=torch.contiguous_format)
+        state['step'] = state.get('step', 0) + 1
+        reorthonormalize = state['step'] % group['reorthonormalize_every'] == 0
+        buffer = None if buffer is None else buffer.view_as(W)
+        # On a CPU, a few subspaces at a time: a chunk's tensors stay in the cache between its products,
+        # so the (N, k, d) tensors cross the memory bus about once per step instead of a dozen times,
+        # and no (N, k, d) temporary is allocated. An accelerator takes them all in one batch.
+        numbers = CHUNK_NUMBERS if W.device.type == 'cpu' else W.numel()
+        rows = max(1, numbers // (W.shape[-2] * W.shape[-1]))
+        for start in range(0, W.shape[0], rows):
+            part = slice(start, start + rows)
+            self._step_rows(W[part], G[part], None if buffer is None else buffer[part], group, fresh,
+                            reorthonormalize)
+
+    @staticmethod
+    def _step_rows(W: torch.Tensor, G: torch.Tensor, buffer: Optional[torch.Tensor], group: dict, fresh: bool,
+                   reorthonormalize: bool) -> None:
+        """The step of subspaces W (n, k, d) in place, with gradient G and momentum buffer (n, k, d)."""
+        momentum, dampening = group['grassmann_momentum'], group.get('dampening', 0.0)
+        step_size = -group['lr'] * group['grassmann_lr_factor']
+        coords = G @ W.transpose(-2, -1)  # tangent = G - coords @ W
+        if momentum and not fresh:  # buffer <- m buffer + (1 - dampening) tangent
             buffer.baddbmm_(coords, W, beta=momentum, alpha=dampening - 1).add_(G, alpha=1 - dampening)
         tangent = None
-        if not momentum or buffer is None or group.get('nesterov'):
+        if not momentum or fresh or group.get('nesterov'):
             tangent = torch.baddbmm(G, coords, W, alpha=-1)
-        if momentum and buffer is None:
-            buffer = state['momentum_buffer'] = tangent.clone().view(shape)
-            buffer = buffer.view_as(W)
+        if fresh:
+            buffer.copy_(tangent)
         direction = tangent if not momentum else (tangent.add(buffer, alpha=momentum) if group.get('nesterov')
                                                   else buffer)
         overlap = None  # buffer @ movedᵀ, for the transport below
-        if group['retraction'] == 'geodesic':
+        if group['retraction'] == 'geodesic':  # the step size is folded into the k x k coefficients
             gram = direction @ direction.transpose(-2, -1)
             along, across = geodesic_coefficients(step_size**2 * gram)
             moved = torch.bmm(along, W).baddbmm_(across, direction, alpha=step_size)
-            if direction is buffer:  # buffer ⟂ W, so buffer movedᵀ = step buffer bufferᵀ acrossᵀ: no N k d pass
+            if direction is buffer:  # buffer ⟂ W, so buffer movedᵀ = step buffer bufferᵀ acrossᵀ: no k d pass
                 overlap = step_size * gram @ across.transpose(-2, -1)
         else:
             moved = retract(W, step_size * direction, group['retraction'])
-        state['step'] = state.get('step', 0) + 1
-        if state['step'] % group['reorthonormalize_every'] == 0:
+        if reorthonormalize:
             moved, overlap = orthonormalize(moved), None
-        param.copy_(moved.view(shape))
+        W.copy_(moved)
         if momentum:  # transport the momentum to the tangent space at the new point
             overlap = buffer @ moved.transpose(-2, -1) if overlap is None else overlap
             buffer.baddbmm_(overlap, moved, alpha=-1)

@@ -11,6 +11,7 @@ from mmpretrain.registry import MODELS
 import mmebv.cls  # noqa: F401
 import mmebv.engine  # noqa: F401
 from mmebv.engine import RiemannianSGD
+from mmebv.grassmann import optim as optim_module
 from mmebv.grassmann import project_tangent, random_subspaces, retract, subspace_angles
 
 
@@ -57,7 +58,10 @@ def reference_rsgd(S, grads, lr, momentum, reorth):
     return S
 
 
-def test_riemannian_sgd_steps_equal_the_01_column_layout_steps():
+@pytest.mark.parametrize('chunk_classes', [None, 2])  # None: all 7 subspaces in one chunk
+def test_riemannian_sgd_steps_equal_the_01_column_layout_steps(chunk_classes, monkeypatch):
+    if chunk_classes:
+        monkeypatch.setattr(optim_module, 'CHUNK_NUMBERS', chunk_classes * 5 * 24)
     head = build_head(num_classes=7, in_channels=24, subspace_dim=5).double()
     start = head.subspaces.detach().clone()
     grads = [torch.randn(7, 5, 24, dtype=torch.float64) for _ in range(12)]
@@ -67,6 +71,24 @@ def test_riemannian_sgd_steps_equal_the_01_column_layout_steps():
         optimizer.step()
     expected = reference_rsgd(start.transpose(-2, -1), [G.transpose(-2, -1) for G in grads], 0.1, 0.9, 5)
     assert torch.allclose(head.subspaces.detach(), expected.transpose(-2, -1), atol=1e-6)
+
+
+@pytest.mark.parametrize('options', [dict(momentum=0.9, nesterov=True), dict(momentum=0.0),
+                                     dict(momentum=0.9, dampening=0.1, retraction='qr'),
+                                     dict(momentum=0.9, retraction='polar', reorthonormalize_every=2)])
+def test_a_step_in_chunks_of_subspaces_equals_one_batch(options, monkeypatch):
+    grads = [torch.randn(7, 5, 24, dtype=torch.float64) for _ in range(4)]
+    runs = []
+    for numbers in (10**9, 3 * 5 * 24):  # one chunk; chunks of 3, 3 and 1 subspaces
+        monkeypatch.setattr(optim_module, 'CHUNK_NUMBERS', numbers)
+        head = build_head(num_classes=7, in_channels=24, subspace_dim=5).double()
+        optimizer = RiemannianSGD(head.parameters(), lr=0.1, **options)
+        for G in grads:
+            head.subspaces.grad = G.clone()
+            optimizer.step()
+        runs.append((head.subspaces.detach(), optimizer.state[head.subspaces].get('momentum_buffer')))
+    assert torch.allclose(runs[0][0], runs[1][0], atol=1e-12)
+    assert runs[0][1] is None or torch.allclose(runs[0][1], runs[1][1], atol=1e-12)
 
 
 def test_checkpoints_of_the_01_column_layout_load():
