@@ -19,7 +19,7 @@ from typing import Optional, Tuple, Union
 
 import torch
 
-from mmebv.utils.outputs import writable_dir
+from mmebv.utils.files import writable_dir
 
 from .basis import GENERATOR_VERSION, default_budget, evaluation_work, generate_ebv
 from .io import BasisFileError, load_basis, save_basis

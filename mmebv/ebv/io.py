@@ -12,6 +12,8 @@ from typing import List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
+from mmebv.utils.files import replace_atomically
+
 from .metrics import coherence, welch_bound
 
 FORMAT = 'mmebv-basis-v1'
@@ -167,7 +169,7 @@ def save_basis(path: str, basis: torch.Tensor, **meta) -> dict:
     tmp = f'{path}.tmp-{os.getpid()}'
     try:
         torch.save(dict(basis=basis, meta=full_meta), tmp)
-        os.replace(tmp, path)  # a crash mid-write never leaves a half file under the real name
+        replace_atomically(tmp, path)  # a crash mid-write never leaves a half file under the real name
     finally:
         if osp.exists(tmp):
             os.remove(tmp)

@@ -21,7 +21,6 @@ global, another storage type, a view, a truncated or padded stream — is refuse
 :class:`OfficialBasisError`. No CUDA is needed. Pure torch and numpy: no OpenMMLab import.
 """
 import collections
-import hashlib
 import io
 import os.path as osp
 import pickle
@@ -33,6 +32,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from mmebv.utils.files import file_sha256
 
 from .io import BasisFileError, save_basis
 
@@ -383,8 +384,7 @@ def import_official_basis(path: str, out: str, rows: Optional[str] = None) -> di
     raw, location = read_official_pickle(path)
     basis = _unit_rows(raw, path)
     keep = parse_rows(rows, basis.shape[0])
-    with open(path, 'rb') as f:
-        source_sha256 = hashlib.sha256(f.read()).hexdigest()
+    source_sha256 = file_sha256(path)
     norm_error = float((raw.double().norm(dim=1) - 1).abs().max())
     return save_basis(out, basis[keep], method='official', source=osp.basename(path), source_sha256=source_sha256,
                       source_shape=list(raw.shape), source_location=location, source_norm_error=norm_error,

@@ -28,31 +28,12 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
+from mmebv.utils.files import replace_atomically
+
 from .safe_loading import CheckpointError, verify_checkpoint
 
 TMP_MARK = '.tmp-'
 RESUMABLE = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
-
-
-def _fsync(path: str) -> None:
-    flags = os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) if osp.isdir(path) else os.O_RDONLY
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def replace_atomically(tmp: str, final: str) -> None:
-    """Flush ``tmp`` to disk and rename it to ``final`` (one step: readers see the old or the new file)."""
-    _fsync(tmp)
-    os.replace(tmp, final)
-    _fsync(osp.dirname(osp.abspath(final)))
 
 
 def write_text_atomically(text: str, path: str) -> None:

@@ -1,10 +1,10 @@
 """Strip a training checkpoint to what torch's safe loading reads: tensors and plain Python."""
-import hashlib
-import os
 import os.path as osp
 from typing import Any, Tuple
 
 import torch
+
+from .files import file_sha256, replace_atomically
 
 PLAIN = (str, int, float, bool, type(None))
 
@@ -44,8 +44,7 @@ def publish(checkpoint: dict, out: str) -> Tuple[str, str]:
     root, ext = osp.splitext(out)
     tmp = f'{root}.tmp{ext or ".pth"}'
     torch.save(published, tmp)
-    with open(tmp, 'rb') as f:
-        sha256 = hashlib.sha256(f.read()).hexdigest()
+    sha256 = file_sha256(tmp)
     final = f'{root}-{sha256[:8]}{ext or ".pth"}'
-    os.replace(tmp, final)
+    replace_atomically(tmp, final)
     return final, sha256

@@ -27,7 +27,7 @@ from mmebv.ebv import describe, generate_ebv, inspect_basis_file, save_basis  # 
 from mmebv.ebv.basis import METHODS, default_budget, estimate_memory, evaluation_work  # noqa: E402
 from mmebv.ebv.metrics import block_rows, welch_bound  # noqa: E402
 from mmebv.utils import Measure  # noqa: E402
-from mmebv.utils.outputs import output_problem  # noqa: E402
+from mmebv.utils.files import output_problem  # noqa: E402
 
 # The tool's default budget: ten times the work a head spends on its own basis.
 TOOL_WORK = 2e13

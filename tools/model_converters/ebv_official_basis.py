@@ -16,7 +16,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmebv.ebv.official import OfficialBasisError, import_official_basis, official_name_sizes  # noqa: E402
-from mmebv.utils.outputs import output_problem  # noqa: E402
+from mmebv.utils.files import output_problem  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

@@ -14,7 +14,6 @@ for shape against the model the EBV ImageNet config builds (``--config``), and t
 downstream ``*-ebv-pre_*`` configs.
 """
 import argparse
-import hashlib
 import os
 import os.path as osp
 import sys
@@ -28,7 +27,7 @@ from mmebv.ebv import BasisFileError, load_basis  # noqa: E402
 from mmebv.ebv.official import OfficialBasisError, import_official_basis, looks_like_official_pickle  # noqa: E402
 from mmebv.ebv.official_checkpoint import ARCHS, OfficialCheckpointError, convert_official_checkpoint  # noqa: E402
 from mmebv.engine.safe_loading import CheckpointError, load_checkpoint_file  # noqa: E402
-from mmebv.utils.outputs import output_problem  # noqa: E402
+from mmebv.utils.files import file_sha256, output_problem, replace_atomically  # noqa: E402
 
 CONFIGS = {'resnet50': 'configs/ebv/resnet50_ebv_8xb128-105e_in1k.py',
            'swin-t': 'configs/ebv/swin-tiny_ebv_8xb128-105e_in1k.py'}
@@ -57,14 +56,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--config', help='the config to check against (default: the EBV ImageNet config of --arch)')
     parser.add_argument('--force', action='store_true', help='replace OUT (and its converted basis) if they exist')
     return parser.parse_args()
-
-
-def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def cfg_options(basis: torch.Tensor, basis_file: str) -> dict:
@@ -124,12 +115,12 @@ def main() -> None:
         config = args.config or osp.join(ROOT, CONFIGS[arch])
         check_against_config(state, config, cfg_options(basis, basis_tmp if official else args.basis))
         basis_file = new_basis if official else args.basis
-        meta = dict(source=osp.basename(args.checkpoint), source_sha256=sha256_of(args.checkpoint), arch=arch,
+        meta = dict(source=osp.basename(args.checkpoint), source_sha256=file_sha256(args.checkpoint), arch=arch,
                     basis_file=basis_file, converted_by='tools/model_converters/ebv_official_to_mmebv.py')
         torch.save(dict(state_dict=state, meta=meta), out_tmp)
-        os.replace(out_tmp, args.out)
+        replace_atomically(out_tmp, args.out)
         if official:
-            os.replace(basis_tmp, new_basis)
+            replace_atomically(basis_tmp, new_basis)
             print(f'converted the basis {args.basis} into {new_basis}')
     except (OfficialBasisError, BasisFileError, OfficialCheckpointError, CheckpointError, ValueError,
             FileNotFoundError) as error:

@@ -1,4 +1,5 @@
-"""Checks a tool makes on the file it is about to write, before any work."""
+"""Files the tools write and read: checks before writing, atomic replacement, content hashes."""
+import hashlib
 import os
 import os.path as osp
 from typing import Optional
@@ -35,3 +36,33 @@ def output_problem(path: str, force: bool, name: str, not_done: str) -> Optional
         return (f'cannot write {name} {path}: its directory {directory} is not writable ({problem}); {not_done}. '
                 f'Choose a writable location')
     return None
+
+
+def replace_atomically(tmp: str, final: str) -> None:
+    """Flush ``tmp`` to disk and rename it to ``final`` (one step: readers see the old or the new file)."""
+    _fsync(tmp)
+    os.replace(tmp, final)
+    _fsync(osp.dirname(osp.abspath(final)))
+
+
+def _fsync(path: str) -> None:
+    flags = os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) if osp.isdir(path) else os.O_RDONLY
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def file_sha256(path: str) -> str:
+    """The SHA-256 of the file at ``path`` (hex), read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
