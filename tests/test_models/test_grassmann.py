@@ -12,7 +12,7 @@ import mmebv.cls  # noqa: F401
 import mmebv.engine  # noqa: F401
 from mmebv.engine import RiemannianSGD
 from mmebv.grassmann import optim as optim_module
-from mmebv.grassmann import project_tangent, random_subspaces, retract, subspace_angles
+from mmebv.grassmann import project_tangent, projection_norms, random_subspaces, retract, subspace_angles
 
 
 @pytest.mark.parametrize('method', ['geodesic', 'qr', 'polar'])
@@ -43,13 +43,13 @@ def test_geodesic_step_equals_the_svd_form():
     assert torch.allclose(retract(W, H), expected, atol=1e-10)
 
 
-def reference_rsgd(S, grads, lr, momentum, reorth):
+def reference_rsgd(S, grads, lr, momentum, reorth, dampening=0.0):
     """mmebv 0.1's Riemannian SGD on column bases (.., d, k): tangent projection, momentum kept in the
-    tangent space by projection, geodesic step, QR every ``reorth`` steps."""
+    tangent space by projection, geodesic step, QR every ``reorth`` steps (and torch SGD's dampening)."""
     buffer = None
     for step, G in enumerate(grads, 1):
         D = G - S @ (S.transpose(-2, -1) @ G)
-        buffer = D.clone() if buffer is None else buffer.mul_(momentum).add_(D)
+        buffer = D.clone() if buffer is None else buffer.mul_(momentum).add_(D, alpha=1 - dampening)
         S = reference_geodesic(S, -lr * buffer)
         if step % reorth == 0:
             Q, R = torch.linalg.qr(S)
@@ -58,18 +58,20 @@ def reference_rsgd(S, grads, lr, momentum, reorth):
     return S
 
 
-@pytest.mark.parametrize('chunk_classes', [None, 2])  # None: all 7 subspaces in one chunk
-def test_riemannian_sgd_steps_equal_the_01_column_layout_steps(chunk_classes, monkeypatch):
+@pytest.mark.parametrize('chunk_classes, dampening', [(None, 0.0), (2, 0.0), (None, 0.3)])  # None: one chunk
+def test_riemannian_sgd_steps_equal_the_01_column_layout_steps(chunk_classes, dampening, monkeypatch):
     if chunk_classes:
         monkeypatch.setattr(optim_module, 'CHUNK_NUMBERS', chunk_classes * 5 * 24)
     head = build_head(num_classes=7, in_channels=24, subspace_dim=5).double()
     start = head.subspaces.detach().clone()
     grads = [torch.randn(7, 5, 24, dtype=torch.float64) for _ in range(12)]
-    optimizer = RiemannianSGD(head.parameters(), lr=0.1, momentum=0.9, reorthonormalize_every=5)
-    for G in grads:
+    optimizer = RiemannianSGD(head.parameters(), lr=0.1, momentum=0.9, dampening=dampening,
+                              reorthonormalize_every=5)
+    for G in grads:  # steps 1, 5 and 10 take the general path (fresh buffer, QR), the others the fused one
         head.subspaces.grad = G.clone()
         optimizer.step()
-    expected = reference_rsgd(start.transpose(-2, -1), [G.transpose(-2, -1) for G in grads], 0.1, 0.9, 5)
+    expected = reference_rsgd(start.transpose(-2, -1), [G.transpose(-2, -1) for G in grads], 0.1, 0.9, 5,
+                              dampening)
     assert torch.allclose(head.subspaces.detach(), expected.transpose(-2, -1), atol=1e-6)
 
 
@@ -133,6 +135,17 @@ def test_logit_is_scaled_norm_of_the_projection():
     assert ortho_error(head.subspaces.detach()) < 1e-5
     head.init_weights()
     assert torch.equal(head.subspaces.detach(), S)
+
+
+def test_projection_norms_have_the_gradient_of_the_norm_and_none_nan_at_zero():
+    x = torch.randn(5, 16, dtype=torch.float64, requires_grad=True)
+    subspaces = random_subspaces(4, 16, 3, seed=3).double().requires_grad_(True)
+    assert torch.autograd.gradcheck(projection_norms, (x, subspaces))
+    expected = torch.stack([(x @ subspaces[i].T).norm(dim=1) for i in range(4)], dim=1)
+    torch.testing.assert_close(projection_norms(x, subspaces), expected)
+    zero = torch.zeros(2, 16, requires_grad=True)  # an all-zero feature (dead ReLUs): torch's norm gives 0 here
+    projection_norms(zero, subspaces.detach().float()).sum().backward()
+    assert torch.equal(zero.grad, torch.zeros_like(zero))
 
 
 @pytest.mark.e2e  # a thousand optimizer steps: tens of seconds on 2 cores

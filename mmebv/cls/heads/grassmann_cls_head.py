@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from mmebv.grassmann import orthonormality_error, random_subspaces
+from mmebv.grassmann import orthonormality_error, projection_norms, random_subspaces
 
 from .checked_cls_head import CheckedClsHead
 
@@ -53,9 +53,7 @@ class GrassmannClsHead(CheckedClsHead):
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
         """(B, C) features of the last stage -> (B, N) logits."""
         x = self.pre_logits(feats)
-        rows = self.subspaces.to(x.dtype).flatten(0, 1)  # (N k, d)
-        coords = F.linear(F.normalize(x, dim=-1), rows).unflatten(-1, (self.num_classes, self.subspace_dim))
-        return self.scale * coords.norm(dim=-1)
+        return self.scale * projection_norms(F.normalize(x, dim=-1), self.subspaces.to(x.dtype))
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
         if prefix + 'fc.weight' in state_dict and prefix + 'subspaces' not in state_dict:  # the GCR authors'
