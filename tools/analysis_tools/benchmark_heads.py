@@ -7,9 +7,11 @@ head's share of a whole ResNet-50 train step.
 
 Head rows: one process, the same random features and labels for every head. For each head: the
 median time of a full train step (forward, loss, backward to the features, optimizer step: SGD with
-momentum; RiemannianSGD for GCR), the peak rise of resident memory during the timed steps, and the
-memory the classifier holds (parameters, their gradients, optimizer state, buffers). Ratios are to
-the FC head (mmpretrain's LinearClsHead) at the same class count. From 100k classes on, the EBV
+momentum; RiemannianSGD for GCR; gradients set to None between steps, as mmengine's OptimWrapper
+does), the peak rise of resident memory during two more steps, and the memory the classifier holds
+(parameters, their gradients, optimizer state, buffers). Ratios are to the FC head (mmpretrain's
+LinearClsHead) at the same class count; the time ratio is to FC steps taken in turn with the head's
+(one FC step after each of the head's), so that a drift of the machine's speed cancels. From 100k classes on, the EBV
 heads also run with ``ChunkedCrossEntropyLoss`` (logits never held whole) and, at 1M, with the
 basis in bfloat16. A head whose estimated memory exceeds --memory-budget-gib is not run; the table
 says so with the arithmetic. The basis's values do not change a step's cost, so an EBV head with
@@ -18,7 +20,7 @@ benchmark_ebv_generation.py measures generation. The build column is the head's 
 
 Whole-model rows: mmpretrain's ResNet-50 (ImageClassifier, 224 x 224 inputs) with the FC, EBV and
 GCR heads at 1,000 classes, a full train step through the model's own train_step (data
-preprocessor, loss, backward, optimizer).
+preprocessor, loss, backward, optimizer), in turn with the FC model's as above.
 """
 import argparse
 import os.path as osp
@@ -105,20 +107,34 @@ def held_mib(head: torch.nn.Module, optimizer) -> float:
     return sum(t.numel() * t.element_size() for t in tensors) / 2**20
 
 
-def timed(step, steps: int) -> tuple:
-    """(median ms of ``steps`` calls after 2 warm-up calls, peak MiB rise during the timed calls)."""
+def timed(step, steps: int, baseline=None) -> tuple:
+    """Median ms of ``steps`` calls of ``step`` after 2 warm-up calls, and, with a ``baseline`` step,
+    the median ms of the baseline called right after each of them (the machine's speed drifts by
+    tens of percent between runs here: a ratio of steps taken in turn does not)."""
     for _ in range(2):  # warm-up: allocates gradients and momentum, settles the allocator
         step()
-    times = []
-    with Measure() as peak:
-        for _ in range(steps):
+    times, base_times = [], []
+    for _ in range(steps):
+        begin = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - begin)
+        if baseline:
             begin = time.perf_counter()
+            baseline()
+            base_times.append(time.perf_counter() - begin)
+    return 1000 * statistics.median(times), 1000 * statistics.median(base_times) if baseline else None
+
+
+def peak_mib(step, steps: int = 2) -> float:
+    """The peak rise of resident memory during ``steps`` calls (timed apart: sampling disturbs timing)."""
+    with Measure() as measure:
+        for _ in range(steps):
             step()
-            times.append(time.perf_counter() - begin)
-    return 1000 * statistics.median(times), peak.peak_mib
+    return measure.peak_mib
 
 
-def measure_head(cfg: dict, num_classes: int, in_channels: int, batch: int, steps: int) -> dict:
+def head_step(cfg: dict, num_classes: int, in_channels: int, batch: int) -> tuple:
+    """(train step of a head built from ``cfg``, the head, its optimizer, seconds to build it)."""
     start = time.perf_counter()
     head = MODELS.build(dict(cfg, num_classes=num_classes, in_channels=in_channels))
     build_seconds = time.perf_counter() - start
@@ -129,16 +145,23 @@ def measure_head(cfg: dict, num_classes: int, in_channels: int, batch: int, step
     samples = [DataSample().set_gt_label(int(label))
                for label in torch.randint(0, num_classes, (batch, ), generator=generator)]
 
-    def step():
+    def step():  # as mmengine's OptimWrapper.update_params: gradients set to None, not zeroed in place
         feats.grad = None
         if optimizer:
-            optimizer.zero_grad(set_to_none=False)
+            optimizer.zero_grad()
         sum(v for k, v in head.loss((feats, ), samples).items() if 'loss' in k).backward()
         if optimizer:
             optimizer.step()
 
-    step_ms, peak_mib = timed(step, steps)
-    return dict(step_ms=step_ms, peak_mib=peak_mib, held_mib=held_mib(head, optimizer), build_s=build_seconds)
+    return step, head, optimizer, build_seconds
+
+
+def measure_head(cfg: dict, num_classes: int, in_channels: int, batch: int, steps: int, baseline=None) -> dict:
+    """Step ms (and the baseline's, taken in turn), peak MiB, classifier MiB and build seconds of a head."""
+    step, head, optimizer, build_seconds = head_step(cfg, num_classes, in_channels, batch)
+    step_ms, baseline_ms = timed(step, steps, baseline)
+    return dict(step_ms=step_ms, baseline_ms=baseline_ms, peak_mib=peak_mib(step),
+                held_mib=held_mib(head, optimizer), build_s=build_seconds, step=step)
 
 
 def whole_model_rows(batch: int, steps: int) -> None:
@@ -152,18 +175,22 @@ def whole_model_rows(batch: int, steps: int) -> None:
     generator = torch.Generator().manual_seed(0)
     inputs = torch.randint(0, 256, (batch, 3, 224, 224), generator=generator, dtype=torch.uint8)
     labels = torch.randint(0, 1000, (batch, ), generator=generator)
-    fc = None
+    data = dict(inputs=list(inputs), data_samples=[DataSample().set_gt_label(int(y)) for y in labels])
+    fc_step = None
     for label, head, optimizer in heads:
         model = MODELS.build(dict(
             type='ImageClassifier', backbone=dict(type='ResNet', depth=50), neck=dict(type='GlobalAveragePooling'),
             head=dict(head, num_classes=1000, in_channels=2048),
             data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)))
         wrapper = build_optim_wrapper(model, dict(optimizer=dict(type=optimizer, lr=0.01, momentum=0.9)))
-        data = dict(inputs=list(inputs), data_samples=[DataSample().set_gt_label(int(y)) for y in labels])
-        step_ms, _ = timed(lambda: model.train_step(data, wrapper), steps)
+
+        def step(model=model, wrapper=wrapper):
+            model.train_step(data, wrapper)
+
+        step_ms, fc_ms = timed(step, steps, fc_step)
+        fc_step = fc_step or step
         head_ms = measure_head(dict(head), 1000, 2048, batch, steps)['step_ms']
-        fc = fc or step_ms
-        print(f'| ResNet-50 + {label} | {step_ms / 1000:.2f} | {step_ms / fc:.3f} | {head_ms:.1f} | '
+        print(f'| ResNet-50 + {label} | {step_ms / 1000:.2f} | {step_ms / (fc_ms or step_ms):.3f} | {head_ms:.1f} | '
               f'{100 * head_ms / step_ms:.1f}% |', flush=True)
 
 
@@ -193,13 +220,14 @@ def main() -> None:
                 print(f'| {num_classes:,} | {label} | not run: needs about {need:.1f} GiB > '
                       f'{args.memory_budget_gib:g} GiB | | | | | | |', flush=True)
                 continue
-            row = measure_head(cfg, num_classes, args.in_channels, args.batch, args.steps)
+            row = measure_head(cfg, num_classes, args.in_channels, args.batch, args.steps, fc and fc['step'])
             fc = row if label == 'FC' else fc
 
             def ratio(key: str, digits: int = 2) -> str:  # to FC; '-' where FC did not run
                 return f'{row[key] / fc[key]:.{digits}f}' if fc and fc[key] >= 1e-3 else '-'
 
-            print(f'| {num_classes:,} | {label} | {row["step_ms"]:.1f} | {ratio("step_ms")} | '
+            step_ratio = f'{row["step_ms"] / row["baseline_ms"]:.2f}' if row['baseline_ms'] else ratio('step_ms')
+            print(f'| {num_classes:,} | {label} | {row["step_ms"]:.1f} | {step_ratio} | '
                   f'{row["peak_mib"]:.0f} | {ratio("peak_mib") if fc and fc["peak_mib"] >= 1 else "-"} | '
                   f'{row["held_mib"]:.1f} | {ratio("held_mib", 3)} | {row["build_s"]:.1f} |', flush=True)
     if not args.skip_whole_model:
