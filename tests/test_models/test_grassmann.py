@@ -143,7 +143,7 @@ def test_projection_norms_have_the_gradient_of_the_norm_and_none_nan_at_zero():
     assert torch.autograd.gradcheck(projection_norms, (x, subspaces))
     expected = torch.stack([(x @ subspaces[i].T).norm(dim=1) for i in range(4)], dim=1)
     torch.testing.assert_close(projection_norms(x, subspaces), expected)
-    zero = torch.zeros(2, 16, requires_grad=True)  # an all-zero feature (dead ReLUs): torch's norm gives 0 here
+    zero = torch.zeros(2, 16, requires_grad=True)  # an all-zero feature (dead ReLUs)
     projection_norms(zero, subspaces.detach().float()).sum().backward()
     assert torch.equal(zero.grad, torch.zeros_like(zero))
 
