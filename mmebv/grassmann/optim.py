@@ -112,21 +112,16 @@ class RiemannianMixin:
         # so the (N, k, d) tensors cross the memory bus about once per step instead of a dozen times,
         # and no (N, k, d) temporary is allocated. An accelerator takes them all in one batch.
         numbers = CHUNK_NUMBERS if W.device.type == 'cpu' else W.numel()
-        rows = min(W.shape[0], max(1, numbers // (W.shape[-2] * W.shape[-1])))
-        scratch = W.new_empty(rows, 2 * W.shape[-2], W.shape[-1])  # one for all chunks: no allocation per chunk
+        rows = max(1, numbers // (W.shape[-2] * W.shape[-1]))
         for start in range(0, W.shape[0], rows):
             part = slice(start, start + rows)
             self._step_rows(W[part], G[part], None if buffer is None else buffer[part], group, fresh,
-                            reorthonormalize, scratch)
+                            reorthonormalize)
 
     @staticmethod
     def _step_rows(W: torch.Tensor, G: torch.Tensor, buffer: Optional[torch.Tensor], group: dict, fresh: bool,
-                   reorthonormalize: bool, scratch: torch.Tensor) -> None:
-        """The step of subspaces W (n, k, d) in place, with gradient G and momentum buffer (n, k, d);
-        ``scratch`` holds at least (n, 2 k, d) numbers."""
-        if (buffer is not None and not fresh and not reorthonormalize and group['retraction'] == 'geodesic'
-                and not group.get('nesterov')):
-            return RiemannianMixin._momentum_geodesic_rows(W, G, buffer, group, scratch[:W.shape[0]])
+                   reorthonormalize: bool) -> None:
+        """The step of subspaces W (n, k, d) in place, with gradient G and momentum buffer (n, k, d)."""
         momentum, dampening = group['grassmann_momentum'], group.get('dampening', 0.0)
         step_size = -group['lr'] * group['grassmann_lr_factor']
         coords = G @ W.transpose(-2, -1)  # tangent = G - coords @ W
@@ -154,37 +149,6 @@ class RiemannianMixin:
         if momentum:  # transport the momentum to the tangent space at the new point
             overlap = buffer @ moved.transpose(-2, -1) if overlap is None else overlap
             buffer.baddbmm_(overlap, moved, alpha=-1)
-
-    @staticmethod
-    def _momentum_geodesic_rows(W: torch.Tensor, G: torch.Tensor, buffer: torch.Tensor, group: dict,
-                                stacked: torch.Tensor) -> None:
-        """:meth:`_step_rows` for the default case (momentum, geodesic, not Nesterov, no QR this step) in
-        one product over d and two back: same step, a third of the passes over the (n, k, d) tensors.
-
-        With U = m b + (1 - dampening) G (b ⟂ W) and X = [W; U] (n, 2k, d), one product U Xᵀ gives
-        c = U Wᵀ and U Uᵀ. The new momentum D = U - c W has D Dᵀ = U Uᵀ - c cᵀ (W Wᵀ = I). The
-        geodesic moves W to A W + B U (A = along - s across c, B = s across), and the transported
-        momentum D - (D movedᵀ) moved is again a k x k combination of W and U.
-        """
-        k = W.shape[-2]
-        momentum, dampening = group['grassmann_momentum'], group.get('dampening', 0.0)
-        step_size = -group['lr'] * group['grassmann_lr_factor']
-        stacked[:, :k] = W
-        U = stacked[:, k:]
-        if dampening:
-            torch.mul(G, 1 - dampening, out=U).add_(buffer, alpha=momentum)
-        else:
-            torch.add(G, buffer, alpha=momentum, out=U)
-        products = U @ stacked.transpose(-2, -1)  # [c | U Uᵀ], (n, k, 2k)
-        coords = products[..., :k]
-        gram = products[..., k:] - coords @ coords.transpose(-2, -1)  # D Dᵀ
-        along, across = geodesic_coefficients(step_size**2 * gram)
-        across = step_size * across
-        to_W = along - across @ coords  # moved = to_W W + across U
-        overlap = gram @ across.transpose(-2, -1)  # D movedᵀ (D ⟂ W)
-        eye = torch.eye(k, dtype=W.dtype, device=W.device)
-        torch.bmm(torch.cat([to_W, across], -1), stacked, out=W)
-        torch.bmm(torch.cat([-coords - overlap @ to_W, eye - overlap @ across], -1), stacked, out=buffer)
 
 
 class RiemannianSGD(RiemannianMixin, torch.optim.SGD):

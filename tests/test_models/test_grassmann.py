@@ -67,7 +67,7 @@ def test_riemannian_sgd_steps_equal_the_01_column_layout_steps(chunk_classes, da
     grads = [torch.randn(7, 5, 24, dtype=torch.float64) for _ in range(12)]
     optimizer = RiemannianSGD(head.parameters(), lr=0.1, momentum=0.9, dampening=dampening,
                               reorthonormalize_every=5)
-    for G in grads:  # steps 1, 5 and 10 take the general path (fresh buffer, QR), the others the fused one
+    for G in grads:
         head.subspaces.grad = G.clone()
         optimizer.step()
     expected = reference_rsgd(start.transpose(-2, -1), [G.transpose(-2, -1) for G in grads], 0.1, 0.9, 5,
