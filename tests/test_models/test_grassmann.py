@@ -137,7 +137,7 @@ def test_logit_is_scaled_norm_of_the_projection():
     assert torch.equal(head.subspaces.detach(), S)
 
 
-def test_projection_norms_have_the_gradient_of_the_norm_and_none_nan_at_zero():
+def test_projection_norms_have_the_norms_gradient_and_no_nan_at_zero():
     x = torch.randn(5, 16, dtype=torch.float64, requires_grad=True)
     subspaces = random_subspaces(4, 16, 3, seed=3).double().requires_grad_(True)
     assert torch.autograd.gradcheck(projection_norms, (x, subspaces))

@@ -11,12 +11,13 @@ momentum; RiemannianSGD for GCR; gradients set to None between steps, as mmengin
 does), the peak rise of resident memory during two more steps, and the memory the classifier holds
 (parameters, their gradients, optimizer state, buffers). Ratios are to the FC head (mmpretrain's
 LinearClsHead) at the same class count; the time ratio is to FC steps taken in turn with the head's
-(one FC step after each of the head's), so that a drift of the machine's speed cancels. From 100k classes on, the EBV
-heads also run with ``ChunkedCrossEntropyLoss`` (logits never held whole) and, at 1M, with the
-basis in bfloat16. A head whose estimated memory exceeds --memory-budget-gib is not run; the table
-says so with the arithmetic. The basis's values do not change a step's cost, so an EBV head with
-N > d gets a seeded random unit basis (a provider registered here, for benchmarking only):
-benchmark_ebv_generation.py measures generation. The build column is the head's construction.
+(one FC step after each of the head's), so that a drift of the machine's speed cancels. From 100k
+classes on, the EBV heads also run with ``ChunkedCrossEntropyLoss`` (logits never held whole) and,
+at 1M, with the basis in bfloat16. A head whose estimated memory exceeds --memory-budget-gib is not
+run; the table says so with the arithmetic. The basis's values do not change a step's cost, so an
+EBV head with N > d gets a seeded random unit basis (a provider registered here, for benchmarking
+only): benchmark_ebv_generation.py measures generation. The build column is the head's
+construction.
 
 Whole-model rows: mmpretrain's ResNet-50 (ImageClassifier, 224 x 224 inputs) with the FC, EBV and
 GCR heads at 1,000 classes, a full train step through the model's own train_step (data
