@@ -106,14 +106,16 @@ def main() -> None:
         sys.exit(f'error: {error}. The authors\' checkpoints are state dicts of tensors, which torch\'s safe '
                  f'loading reads (safe loading stays on)')
     # written under temporary names, moved into place only once everything has passed
-    basis_tmp, out_tmp = f'{new_basis}.tmp-{os.getpid()}', f'{args.out}.tmp-{os.getpid()}'
+    out_tmp = f'{args.out}.tmp-{os.getpid()}'
+    basis_tmp = f'{new_basis}.tmp-{os.getpid()}' if official else None
     try:
         if official:
             import_official_basis(args.basis, basis_tmp)
-        basis = load_basis(basis_tmp if official else args.basis)[0]
+        checked_basis = basis_tmp if official else args.basis  # the file the config check reads
+        basis = load_basis(checked_basis)[0]
         state, arch = convert_official_checkpoint(checkpoint, basis, args.arch)
         config = args.config or osp.join(ROOT, CONFIGS[arch])
-        check_against_config(state, config, cfg_options(basis, basis_tmp if official else args.basis))
+        check_against_config(state, config, cfg_options(basis, checked_basis))
         basis_file = new_basis if official else args.basis
         meta = dict(source=osp.basename(args.checkpoint), source_sha256=file_sha256(args.checkpoint), arch=arch,
                     basis_file=basis_file, converted_by='tools/model_converters/ebv_official_to_mmebv.py')
@@ -127,7 +129,7 @@ def main() -> None:
         sys.exit(f'error: {error}')
     finally:
         for leftover in (basis_tmp, out_tmp):
-            if osp.exists(leftover):
+            if leftover and osp.exists(leftover):
                 os.remove(leftover)
     options = [f'{key}={value}' for key, value in cfg_options(basis, basis_file).items()]
     n, d = basis.shape
