@@ -1,5 +1,6 @@
 """GCR: Grassmann math, the subspace head and Riemannian SGD."""
 import copy
+import functools
 
 import pytest
 import torch
@@ -13,6 +14,7 @@ import mmebv.engine  # noqa: F401
 from mmebv.engine import RiemannianSGD
 from mmebv.grassmann import optim as optim_module
 from mmebv.grassmann import project_tangent, projection_norms, random_subspaces, retract, subspace_angles
+from mmebv.utils.memory import ReusableMemory
 
 
 @pytest.mark.parametrize('method', ['geodesic', 'qr', 'polar'])
@@ -137,15 +139,65 @@ def test_logit_is_scaled_norm_of_the_projection():
     assert torch.equal(head.subspaces.detach(), S)
 
 
-def test_projection_norms_have_the_norms_gradient_and_no_nan_at_zero():
+def test_the_head_writes_every_step_s_subspace_gradient_into_one_block():
+    head = build_head()
+    x, labels = torch.randn(5, 16), torch.arange(5) % 4
+    pointers = []
+    for _ in range(2):
+        head.subspaces.grad = None  # as optimizer.zero_grad()
+        placeholder = torch.empty_like(head.subspaces)  # takes the last gradient's memory if that was freed
+        head.loss((x, ), samples(labels))['loss'].backward()
+        pointers.append(head.subspaces.grad.data_ptr())
+    assert pointers[0] == pointers[1] != placeholder.data_ptr()
+
+
+@pytest.mark.parametrize('memory', [None, ReusableMemory()], ids=['new-gradient', 'reused-gradient'])
+def test_projection_norms_have_the_norms_gradient_and_no_nan_at_zero(memory):
     x = torch.randn(5, 16, dtype=torch.float64, requires_grad=True)
     subspaces = random_subspaces(4, 16, 3, seed=3).double().requires_grad_(True)
-    assert torch.autograd.gradcheck(projection_norms, (x, subspaces))
+    norms = functools.partial(projection_norms, gradient_memory=memory)
+    assert torch.autograd.gradcheck(norms, (x, subspaces))
+    assert torch.autograd.gradgradcheck(norms, (x, subspaces))  # a graph built in the backward
     expected = torch.stack([(x @ subspaces[i].T).norm(dim=1) for i in range(4)], dim=1)
-    torch.testing.assert_close(projection_norms(x, subspaces), expected)
+    torch.testing.assert_close(norms(x, subspaces), expected)
     zero = torch.zeros(2, 16, requires_grad=True)  # an all-zero feature (dead ReLUs)
-    projection_norms(zero, subspaces.detach().float()).sum().backward()
+    norms(zero, subspaces.detach().float()).sum().backward()
     assert torch.equal(zero.grad, torch.zeros_like(zero))
+
+
+def test_the_reused_subspace_gradient_is_lent_again_only_when_nothing_refers_to_the_last_one():
+    x = torch.randn(5, 16)
+    subspaces = random_subspaces(4, 16, 3, seed=3).requires_grad_(True)
+    memory = ReusableMemory()
+
+    def gradient(scale: float) -> torch.Tensor:
+        subspaces.grad = None
+        projection_norms(scale * x, subspaces, memory).pow(2).sum().backward()
+        expected, = torch.autograd.grad(projection_norms(scale * x, subspaces).pow(2).sum(), subspaces)
+        torch.testing.assert_close(subspaces.grad, expected)
+        return subspaces.grad
+
+    block = gradient(1.0).data_ptr()
+    subspaces.grad = None
+    placeholder = torch.empty_like(subspaces)  # takes the first gradient's memory if that was freed
+    assert gradient(2.0).data_ptr() == block != placeholder.data_ptr()
+    kept = subspaces.grad[1:]  # a slice holds the storage, so the memory stays lent
+    values = kept.clone()
+    assert gradient(3.0).data_ptr() != block
+    assert torch.equal(kept, values)
+    del kept
+    assert gradient(4.0).data_ptr() == block
+    assert copy.deepcopy(memory).borrow((2, 3), torch.float64).data_ptr() != block  # copies start empty
+
+
+def test_projection_norms_under_cpu_autocast_take_the_autocast_product():
+    x = torch.randn(5, 16)
+    subspaces = random_subspaces(4, 16, 3, seed=3).requires_grad_(True)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        norms = projection_norms(x, subspaces, ReusableMemory())
+    assert norms.dtype == torch.bfloat16
+    norms.float().sum().backward()
+    assert subspaces.grad.dtype == torch.float32 and subspaces.grad.isfinite().all()
 
 
 @pytest.mark.e2e  # a thousand optimizer steps: tens of seconds on 2 cores

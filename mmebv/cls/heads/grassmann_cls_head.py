@@ -8,6 +8,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from mmebv.grassmann import orthonormality_error, projection_norms, random_subspaces
+from mmebv.utils.memory import ReusableMemory
 
 from .checked_cls_head import CheckedClsHead
 
@@ -48,12 +49,14 @@ class GrassmannClsHead(CheckedClsHead):
         self.subspace_dim, self.scale = subspace_dim, float(scale)
         self.subspaces = nn.Parameter(random_subspaces(num_classes, in_channels, subspace_dim, seed))
         self.subspaces.grassmann = True
+        self._subspace_gradient = ReusableMemory()
         self._losses_computed = 0
 
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
         """(B, C) features of the last stage -> (B, N) logits."""
         x = self.pre_logits(feats)
-        return self.scale * projection_norms(F.normalize(x, dim=-1), self.subspaces.to(x.dtype))
+        return self.scale * projection_norms(F.normalize(x, dim=-1), self.subspaces.to(x.dtype),
+                                             self._subspace_gradient)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
         if prefix + 'fc.weight' in state_dict and prefix + 'subspaces' not in state_dict:  # the GCR authors'
