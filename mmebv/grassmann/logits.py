@@ -7,25 +7,49 @@ import torch.nn.functional as F
 from mmebv.utils.memory import ReusableMemory
 
 
-class _LinearReusingGradient(torch.autograd.Function):
-    """``F.linear(x, weight)`` for (B, d) x and (M, d) weight, the weight's gradient written into
-    ``memory`` (unless the backward builds a graph: ``out=`` products are not differentiable)."""
+def _linear_norms(x: torch.Tensor, subspaces: torch.Tensor) -> torch.Tensor:
+    coords = F.linear(x, subspaces.flatten(0, 1)).unflatten(-1, tuple(subspaces.shape[:2]))
+    return coords.norm(dim=-1)
+
+
+class _CPUProjectionNorms(torch.autograd.Function):
+    """``_linear_norms`` for (B, d) x on a CPU, in the layout that is faster there.
+
+    The product is taken as W xᵀ, (N k, B): torch 2.13's CPU matmul ran it in 44-48 ms against 52-55
+    ms for x Wᵀ at B = 256, d = 2048, N k = 8000 on this project's 2-core machine. The norms over k
+    are then over the middle axis of (N, k, B), where ``torch.linalg.vector_norm`` took 17 ms against
+    0.3 ms for the root of summed squares. The backward gives the norm's zero gradient at a zero
+    projection and writes the subspaces' gradient into ``memory`` when one is given; one that
+    builds a graph (``create_graph=True``) differentiates ``_linear_norms`` instead.
+    """
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, memory: ReusableMemory) -> torch.Tensor:
-        ctx.save_for_backward(x, weight)
+    def forward(ctx, x: torch.Tensor, subspaces: torch.Tensor, memory: Optional[ReusableMemory]) -> torch.Tensor:
+        num_classes, k, dim = subspaces.shape
+        coords = (subspaces.reshape(num_classes * k, dim) @ x.t()).view(num_classes, k, -1)  # (N, k, B)
+        norms = coords.pow(2).sum(1).sqrt_()  # (N, B)
+        ctx.save_for_backward(x, subspaces, coords, norms)
         ctx.memory = memory
-        return x @ weight.t()
+        return norms.t().contiguous()
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple:
-        x, weight = ctx.saved_tensors
-        grad_x = grad @ weight if ctx.needs_input_grad[0] else None
-        grad_weight = None
-        if ctx.needs_input_grad[1]:
-            out = None if torch.is_grad_enabled() else ctx.memory.borrow(weight.shape, weight.dtype)
-            grad_weight = torch.mm(grad.t(), x, out=out)
-        return grad_x, grad_weight, None
+        x, subspaces, coords, norms = ctx.saved_tensors
+        needed = ctx.needs_input_grad[:2]
+        if torch.is_grad_enabled():
+            inputs = [t for t, need in zip((x, subspaces), needed) if need]
+            grads = iter(torch.autograd.grad(_linear_norms(x, subspaces), inputs, grad, create_graph=True))
+            return tuple(next(grads) if need else None for need in needed) + (None, )
+        num_classes, k, dim = subspaces.shape
+        positive = norms > 0
+        scale = torch.where(positive, grad.t() / torch.where(positive, norms, 1), 0).unsqueeze(1)
+        grad_coords = torch.mul(coords, scale, out=torch.empty_like(coords)).view(num_classes * k, -1)
+        grad_x = grad_coords.t() @ subspaces.reshape(num_classes * k, dim) if needed[0] else None
+        grad_subspaces = None
+        if needed[1]:
+            out = None if ctx.memory is None else ctx.memory.borrow((num_classes * k, dim), subspaces.dtype)
+            grad_subspaces = torch.mm(grad_coords, x, out=out).view(num_classes, k, dim)
+        return grad_x, grad_subspaces, None
 
 
 def projection_norms(x: torch.Tensor, subspaces: torch.Tensor,
@@ -37,16 +61,12 @@ def projection_norms(x: torch.Tensor, subspaces: torch.Tensor,
         x (Tensor): (B, d) features.
         subspaces (Tensor): (N, k, d), orthonormal rows per class.
         gradient_memory (ReusableMemory, optional): on a CPU outside autocast, the subspaces'
-            gradient is written there, saving the fresh mapping of N k d numbers each step.
-            Defaults to None: a new gradient each time, as from ``F.linear``.
+            gradient is written there (saving glibc's fresh mapping of N k d numbers at every
+            step). Defaults to None: a new gradient each time.
 
     Returns:
         Tensor: (B, N).
     """
-    weight = subspaces.flatten(0, 1)
-    if (gradient_memory is not None and x.dim() == 2 and weight.requires_grad and torch.is_grad_enabled()
-            and weight.device.type == 'cpu' and not torch.is_autocast_enabled('cpu')):
-        coords = _LinearReusingGradient.apply(x, weight, gradient_memory)
-    else:
-        coords = F.linear(x, weight)
-    return coords.unflatten(-1, tuple(subspaces.shape[:2])).norm(dim=-1)
+    if x.dim() == 2 and subspaces.device.type == 'cpu' and not torch.is_autocast_enabled('cpu'):
+        return _CPUProjectionNorms.apply(x, subspaces, gradient_memory)
+    return _linear_norms(x, subspaces)
