@@ -193,6 +193,21 @@ def test_the_reused_subspace_gradient_is_lent_again_only_when_nothing_refers_to_
     assert copy.deepcopy(memory).borrow((2, 3), torch.float64).data_ptr() != block  # copies start empty
 
 
+def test_projection_norms_keep_the_linear_form_where_the_cpu_function_does_not_fit():
+    x, subspaces, memory = torch.randn(5, 16), random_subspaces(4, 16, 3, seed=3), ReusableMemory()
+    traced = torch.jit.trace(lambda x: projection_norms(x, subspaces, memory), x)
+    assert 'prim::PythonOp' not in {node.kind() for node in traced.graph.nodes()}  # FLOP counters read it
+    tiny = 1e-4 * x  # float16's summed squares underflow
+    torch.testing.assert_close(projection_norms(tiny.half(), subspaces.half(), memory).double(),
+                               norms_one_class_at_a_time(tiny.double(), subspaces.double()), rtol=1e-2, atol=0)
+    grads = torch.func.grad(lambda s: projection_norms(x, s).sum())(subspaces)  # the default composes
+    expected, = torch.autograd.grad(norms_one_class_at_a_time(x, subspaces.requires_grad_()).sum(), subspaces)
+    torch.testing.assert_close(grads, expected)
+    compiled = torch.compile(lambda x, s: projection_norms(x, s, memory), backend='eager', fullgraph=True)
+    torch.testing.assert_close(compiled(x, subspaces), norms_one_class_at_a_time(x, subspaces))
+    assert projection_norms(x, subspaces[:0], memory).shape == (5, 0)
+
+
 def test_projection_norms_under_cpu_autocast_take_the_autocast_product():
     x = torch.randn(5, 16)
     subspaces = random_subspaces(4, 16, 3, seed=3).requires_grad_(True)
