@@ -126,12 +126,16 @@ def build_head(**kwargs):
     return MODELS.build(dict(dict(type='GrassmannClsHead', num_classes=4, in_channels=16, subspace_dim=3), **kwargs))
 
 
+def norms_one_class_at_a_time(x, subspaces):
+    return torch.stack([(x @ basis.T).norm(dim=1) for basis in subspaces], dim=1)
+
+
 def test_logit_is_scaled_norm_of_the_projection():
     head = build_head(scale=10.0)
     x = torch.randn(5, 16)
     logits = head((x, ))
     S = head.subspaces.detach().clone()
-    expected = 10 * torch.stack([(F.normalize(x, dim=1) @ S[i].T).norm(dim=1) for i in range(4)], dim=1)
+    expected = 10 * norms_one_class_at_a_time(F.normalize(x, dim=1), S)
     assert torch.allclose(logits, expected, atol=1e-5)
     assert logits.max() <= 10 + 1e-4 and logits.min() >= 0
     assert ortho_error(head.subspaces.detach()) < 1e-5
@@ -149,10 +153,6 @@ def test_the_head_writes_every_step_s_subspace_gradient_into_one_block():
         head.loss((x, ), samples(labels))['loss'].backward()
         pointers.append(head.subspaces.grad.data_ptr())
     assert pointers[0] == pointers[1] != placeholder.data_ptr()
-
-
-def norms_one_class_at_a_time(x, subspaces):
-    return torch.stack([(x @ basis.T).norm(dim=1) for basis in subspaces], dim=1)
 
 
 @pytest.mark.parametrize('memory', [None, ReusableMemory()], ids=['new-gradient', 'reused-gradient'])
