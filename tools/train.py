@@ -14,7 +14,8 @@ from mmengine.runner import Runner  # noqa: E402
 import mmebv.engine  # noqa: E402,F401  (safe loading of mmengine checkpoints, our hooks)
 from mmebv.engine import CheckpointError  # noqa: E402
 from mmebv.engine.checkpoints import check_resume_path, find_resumable_checkpoint, use_atomic_checkpoints  # noqa: E402
-from mmebv.engine.launch import add_common_args, load_config  # noqa: E402
+from mmebv.engine.launch import LaunchError, add_common_args, check_amp, check_work_dir, load_config  # noqa: E402
+from mmebv.engine.smoke import apply_smoke  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -34,13 +35,16 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     cfg = load_config(args)
+    apply_smoke(cfg)  # MMEBV_SMOKE=1: a few samples and iterations (docs/en/notes/testing.md)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    check_amp(cfg, from_flag=args.amp)  # mmengine would stop at an AssertionError after building everything
     if args.auto_scale_lr:
         cfg.setdefault('auto_scale_lr', {})['enable'] = True
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    check_work_dir(cfg)  # before anything is built or trained
     use_atomic_checkpoints(cfg)  # complete files under real names; old ones removed after the new one
     if args.resume == 'auto':
         # the newest checkpoint of the work dir that reads completely (None: start from scratch)
@@ -58,5 +62,6 @@ def main() -> None:
 if __name__ == '__main__':
     try:
         main()
-    except CheckpointError as error:  # a checkpoint that is missing, damaged, unsafe or of another model
+    # a checkpoint that is missing, damaged, unsafe or of another model; a work dir or setting that cannot work
+    except (CheckpointError, LaunchError) as error:
         sys.exit(f'error: {error}')
