@@ -28,6 +28,18 @@ def run(args: Sequence[str], cwd: str = ROOT, env: Optional[dict] = None, timeou
     return log
 
 
+def tool_module(name: str):
+    """The module ``tools/model_converters/<name>.py`` (a converter's sibling module, outside the
+    package), imported once under ``name`` as the converter scripts import it."""
+    import importlib.util
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, osp.join(ROOT, 'tools', 'model_converters', f'{name}.py'))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 # --- Inputs of heads ---
 
 def samples(labels) -> list:

@@ -29,6 +29,8 @@ COHERENCE_ATOL = 1e-5
 # 2 cores; beyond it the checksum-protected recorded value is used and rows are compared exactly.
 # `generate_ebv.py --check FILE` always recomputes it.
 RECHECK_MAX_WORK = 2e10
+# the tool that converts the EBV authors' released basis pickles (eq_<d>_<N>.pkl) into basis files
+AUTHORS_CONVERTER = 'tools/model_converters/ebv_official_basis.py'
 
 
 def basis_checksum(basis: torch.Tensor) -> str:
@@ -220,6 +222,25 @@ def inspect_basis_file(path: str) -> dict:
     return out
 
 
+def looks_like_authors_pickle(path: str) -> bool:
+    """Whether ``path`` starts like the EBV authors' basis pickles (``eq_<d>_<N>.pkl``): a pickle of
+    protocol 2-5 that names ``torch._utils._rebuild_tensor_v2`` in its first 128 bytes. Reads those
+    bytes only and runs nothing; the converter (:data:`AUTHORS_CONVERTER`) reads the whole file."""
+    try:
+        with open(path, 'rb') as f:
+            head = f.read(128)
+    except OSError:
+        return False
+    return len(head) > 2 and head[0] == 0x80 and 2 <= head[1] <= 5 and b'_rebuild_tensor_v2' in head
+
+
+def _authors_pickle_advice(path: str) -> str:
+    """What to do with one of the authors' basis pickles, which ``torch.load`` cannot read safely."""
+    return (f'{path!r} is an EBV basis pickle as the authors release them (eq_<d>_<N>.pkl), not an mmebv '
+            f'basis file; convert it, without running any of its pickle code: `python {AUTHORS_CONVERTER} '
+            f'{path} OUT.pth`, then point the config at OUT.pth. Do not load it with weights_only=False')
+
+
 def _first_line(error: Exception) -> str:
     lines = str(error).splitlines()
     return lines[0][:200] if lines else 'no message'
@@ -254,10 +275,8 @@ def load_basis(path: str,
     try:
         content = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as error:  # truncated, not a torch file, or holds non-tensor objects
-        from .official import official_pickle_advice  # the EBV authors' eq_<d>_<N>.pkl files
-        advice = official_pickle_advice(path)
-        if advice:
-            raise BasisFileError(advice) from error
+        if looks_like_authors_pickle(path):  # the EBV authors' eq_<d>_<N>.pkl files
+            raise BasisFileError(_authors_pickle_advice(path)) from error
         raise BasisFileError(f'{path!r} is not a readable basis file ({type(error).__name__}: '
                              f'{_first_line(error)}); {REGENERATE}') from error
     if not (isinstance(content, dict) and isinstance(content.get('basis'), torch.Tensor)

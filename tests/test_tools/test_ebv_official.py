@@ -15,15 +15,18 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import ROOT, official_resnet50, official_swin_tiny, run, write_official_basis
+from helpers import ROOT, official_resnet50, official_swin_tiny, run, tool_module, write_official_basis
 from mmengine.config import Config, DictAction
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import load_checkpoint
 
 import mmebv.cls  # noqa: F401
 from mmebv.ebv import coherence, load_basis
-from mmebv.ebv.official_checkpoint import (OfficialCheckpointError, convert_official_checkpoint, unfold_norm_order,
-                                           unfold_reduction_order)
+
+mapper = tool_module('ebv_official_checkpoint')  # tools/model_converters/ebv_official_checkpoint.py
+OfficialCheckpointError, convert_official_checkpoint, unfold_norm_order, unfold_reduction_order = (
+    mapper.OfficialCheckpointError, mapper.convert_official_checkpoint, mapper.unfold_norm_order,
+    mapper.unfold_reduction_order)
 
 N, D = 10, 16  # classes and basis dimension of the fixtures
 BASIS_TOOL = 'tools/model_converters/ebv_official_basis.py'

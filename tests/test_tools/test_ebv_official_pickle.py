@@ -8,12 +8,14 @@ from unittest import mock
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import write_official_basis
+from helpers import tool_module, write_official_basis
 
-import mmebv.ebv.official as official
 from mmebv.ebv import BasisFileError, coherence, generate_ebv, load_basis
-from mmebv.ebv.official import (OfficialBasisError, import_official_basis, read_official_basis, read_official_pickle,
-                                scan_globals)
+
+official = tool_module('ebv_official_pickle')  # tools/model_converters/ebv_official_pickle.py
+OfficialBasisError, import_official_basis, read_official_basis, read_official_pickle, scan_globals = (
+    official.OfficialBasisError, official.import_official_basis, official.read_official_basis,
+    official.read_official_pickle, official.scan_globals)
 
 CALLS = []
 

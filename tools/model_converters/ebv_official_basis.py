@@ -4,9 +4,9 @@
     python tools/model_converters/ebv_official_basis.py eq_81_81.pkl coco_mask_basis.pth --rows 0:80
 
 The authors name their files with the dimension FIRST: eq_100_1000.pkl holds 1000 vectors in
-d = 100. The pickle is read without running any of its code (mmebv.ebv.official), on a machine
-with or without CUDA; its rows are re-normalised as the authors' code does before use. Prints N, d,
-the coherence beside the Welch bound and the config lines that use the written file; the file
+d = 100. The pickle is read without running any of its code (ebv_official_pickle.py beside this
+script), on a machine with or without CUDA; its rows are re-normalised as the authors' code does
+before use. Prints N, d, the coherence beside the Welch bound and the config lines that use the written file; the file
 records the source's name and SHA-256.
 """
 import argparse
@@ -15,7 +15,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmebv.ebv.official import OfficialBasisError, import_official_basis, official_name_sizes  # noqa: E402
+from ebv_official_pickle import OfficialBasisError, import_official_basis, official_name_sizes  # noqa: E402
+
 from mmebv.utils.files import output_problem  # noqa: E402
 
 

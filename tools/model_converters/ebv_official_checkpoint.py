@@ -1,5 +1,8 @@
 """Map the EBV authors' released checkpoints onto mmebv's classifier layout (pure torch).
 
+A module of the converter tools, not of the package: ``ebv_official_to_mmebv.py`` imports it as its
+sibling (``import mmebv`` never loads it).
+
 Their classification network (aassxun/Equiangular-Basis-Vectors,
 ``ImageNet_Validation_Experiment/EBV_ImageNet.py``) is a timm model created with
 ``num_classes = d``, so timm's classifier *is* the projection C -> d; its output is L2-normalised

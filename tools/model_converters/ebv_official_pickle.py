@@ -1,5 +1,8 @@
 """Read the EBV authors' released basis files (``eq_<d>_<N>.pkl``) without running pickle code.
 
+A module of the converter tools, not of the package: ``ebv_official_basis.py`` and
+``ebv_official_to_mmebv.py`` import it as their sibling (``import mmebv`` never loads it).
+
 What such a file is (studied in the authors' repository, aassxun/Equiangular-Basis-Vectors,
 ``Generate_EBV/Generate_EBV.py``, and in the files it releases): a plain ``pickle.dump`` of a
 float32 torch tensor of shape (N, d), rows unit norm, the dimension FIRST in the name
@@ -33,11 +36,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mmebv.ebv.io import AUTHORS_CONVERTER as CONVERTER
+from mmebv.ebv.io import BasisFileError, save_basis
 from mmebv.utils.files import file_sha256
 
-from .io import BasisFileError, save_basis
-
-CONVERTER = 'tools/model_converters/ebv_official_basis.py'
 # torch's legacy serializer: the magic number and protocol version at the start of the stream
 # (torch/serialization.py, MAGIC_NUMBER and PROTOCOL_VERSION).
 LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
@@ -328,27 +330,6 @@ def official_name_sizes(path: str) -> Optional[Tuple[int, int]]:
     """(N, d) as the authors' file name states them (``eq_<d>_<N>.pkl``), or None for other names."""
     match = OFFICIAL_NAME.fullmatch(osp.basename(path))
     return (int(match.group(2)), int(match.group(1))) if match else None
-
-
-def looks_like_official_pickle(path: str) -> bool:
-    """Whether ``path`` starts like the authors' basis pickles: a pickle of protocol 2-5 that names
-    ``torch._utils._rebuild_tensor_v2`` first. Reads 128 bytes and runs nothing."""
-    try:
-        with open(path, 'rb') as f:
-            head = f.read(128)
-    except OSError:
-        return False
-    return len(head) > 2 and head[0] == 0x80 and 2 <= head[1] <= 5 and b'_rebuild_tensor_v2' in head
-
-
-def official_pickle_advice(path: str) -> Optional[str]:
-    """The message for a basis file that is one of the authors' pickles (None for other files):
-    ``torch.load`` cannot read them safely, and on a machine without CUDA not at all."""
-    if not looks_like_official_pickle(path):
-        return None
-    return (f'{path!r} is an EBV basis pickle as the authors release them (eq_<d>_<N>.pkl), not an mmebv '
-            f'basis file; convert it, without running any of its pickle code: `python {CONVERTER} '
-            f'{path} OUT.pth`, then point the config at OUT.pth. Do not load it with weights_only=False')
 
 
 def parse_rows(rows: Optional[str], num: int) -> slice:

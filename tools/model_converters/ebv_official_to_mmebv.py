@@ -23,9 +23,11 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch  # noqa: E402
 
+from ebv_official_checkpoint import ARCHS, OfficialCheckpointError, convert_official_checkpoint  # noqa: E402
+from ebv_official_pickle import OfficialBasisError, import_official_basis  # noqa: E402
+
 from mmebv.ebv import BasisFileError, load_basis  # noqa: E402
-from mmebv.ebv.official import OfficialBasisError, import_official_basis, looks_like_official_pickle  # noqa: E402
-from mmebv.ebv.official_checkpoint import ARCHS, OfficialCheckpointError, convert_official_checkpoint  # noqa: E402
+from mmebv.ebv.io import looks_like_authors_pickle  # noqa: E402
 from mmebv.engine.safe_loading import CheckpointError, load_checkpoint_file  # noqa: E402
 from mmebv.utils.files import file_sha256, output_problem, replace_atomically  # noqa: E402
 
@@ -91,7 +93,7 @@ def main() -> None:
     args = parse_args()
     if osp.abspath(args.out) == osp.abspath(args.checkpoint):
         sys.exit('error: OUT is the input checkpoint: choose another name')
-    official = looks_like_official_pickle(args.basis)
+    official = looks_like_authors_pickle(args.basis)
     # the authors' pickle is converted next to OUT
     new_basis = osp.splitext(args.out)[0] + '.basis.pth' if official else None
     for path, name in ((args.out, 'OUT'), (new_basis, 'the converted basis')):
