@@ -79,18 +79,19 @@ def history_size(num_classes: int, dim: int) -> int:
 def estimate_memory(num_classes: int, dim: int, budget: int) -> int:
     """Bytes a generation holds at its peak, from what it allocates: the float64 start and its
     rotation (3 copies of N x d), and when refining the float32 iterate, gradient, best rows and
-    L-BFGS history (2 per history pair), plus blocks of cosines (a few of 2^24 elements)."""
+    L-BFGS history (2 per history pair) and the untilted float64 start kept beside the tilted one,
+    plus blocks of cosines (a few of 2^24 elements)."""
     rows = num_classes * dim
     held = 3 * 8 * rows + 4 * 2**24 * 4
     if budget > 0:
-        held += 4 * rows * (8 + 2 * history_size(num_classes, dim))
+        held += 4 * rows * (8 + 2 * history_size(num_classes, dim)) + 8 * rows
     return int(held)
 
 
 class Progress:
     """Prints the refinement's progress at most every ``PROGRESS_SECONDS``: evaluations done of the
-    budget, coherence now and best (and their ratio to the Welch bound), and the time left at the
-    rate so far."""
+    budget, coherence now and best (and their ratio to the Welch bound), and the most time left at
+    the rate so far (stages may end early)."""
 
     def __init__(self, welch: float, prefix: str = '[generate_ebv]', stream=None) -> None:
         self.welch, self.prefix, self.stream = welch, prefix, stream or sys.stderr
@@ -108,9 +109,10 @@ class Progress:
             return
         self.last = now
         done, budget, seconds = info['evaluations'], info['budget'], info['seconds']
-        left = f', about {seconds / done * (budget - done):.0f} s left' if 0 < done < budget else ''
+        # an upper bound: a stage ends early once L-BFGS stops improving
+        left = f', at most about {seconds / done * (budget - done):.0f} s left' if 0 < done < budget else ''
         stage = f' stage {info["stage"]}/{info["stages"]} p={info["power"]:g}' if info['stage'] else ''
-        self.line(f'{done}/{budget} evaluations{stage}: max |cos| {self.ratio(info["max"])}, best '
+        self.line(f'{done}/{budget} evaluations{stage}: max |cos| now {self.ratio(info["max"])}, best '
                   f'{self.ratio(info["best"])}, {seconds:.0f} s{left}')
 
 
@@ -192,13 +194,18 @@ def generate_ebv(num_classes: int,
                 method = 'structured'
     exact = family is not None and family.capacity == num_classes and family.dim == dim and \
         family.coherence <= welch * (1 + 1e-9)
+    keep = None  # rows the refinement returns unless it finds better (default: its start)
     if method == 'structured':
         if family is None:
             raise ValueError(f'no algebraic family holds {num_classes} vectors in {dim} dims: use '
                              f'method="optimize" (or "auto")')
         powers = STRUCTURED_POWERS
         budget = 0 if exact else budget
-        start = structured_start(family, num_classes, dim, seed, tilt=PAD_TILT if budget > 0 else 0.0)
+        start = structured_start(family, num_classes, dim, seed)
+        if budget > 0 and family.dim < dim:
+            # refined from a tilted copy, which is worse than the family's own vectors: they are
+            # kept unless the refinement finds better (refine's ``keep``)
+            keep, start = start, structured_start(family, num_classes, dim, seed, tilt=PAD_TILT)
         info.update(start=f'{family.name}({family.param})', start_coherence=family.coherence)
         if progress:
             progress.line(f'{num_classes} x {dim}: start {family.name}({family.param}), '
@@ -214,8 +221,8 @@ def generate_ebv(num_classes: int,
         info['stopped'] = 'exact' if exact else 'unrefined'
         return F.normalize(start.float(), dim=1).contiguous()
     if progress:
-        progress.line(f'refining within {budget} evaluations of {evaluation_work(num_classes, dim):.1e} '
-                      f'multiply-adds each')
+        progress.line(f'refining within at most {budget} evaluations of {evaluation_work(num_classes, dim):.1e} '
+                      f'multiply-adds each (a stage ends early once it stops improving)')
 
     def report(state: dict) -> None:
         if progress:
@@ -224,9 +231,13 @@ def generate_ebv(num_classes: int,
             callback(state)
     at_the_bound = welch * (1 + 1e-5)  # nothing left to gain
     target = at_the_bound if target is None else max(target, at_the_bound)
-    out = refine(start, powers, budget, target, time_limit, report, info, history_size(num_classes, dim))
+    out = refine(start, powers, budget, target, time_limit, report, info, history_size(num_classes, dim), keep)
     if progress:
-        progress.line(f'stopped ({info["stopped"]}) after {info["evaluations"]} evaluations')
+        why = dict(budget='every evaluation spent', converged='every stage stopped improving before its share',
+                   target='at the target', time_limit='at the time limit')[info['stopped']]
+        progress.line(f'stopped after {info["evaluations"]} of {budget} evaluations ({info["stopped"]}: {why}); ' +
+                      ('the best point it evaluated is returned' if info['improved'] else
+                       'no point it evaluated beat the start, which is returned'))
     return out
 
 

@@ -97,9 +97,10 @@ def refine(start: torch.Tensor,
            time_limit: Optional[float] = None,
            callback: Optional[Callable[[dict], None]] = None,
            info: Optional[dict] = None,
-           history: int = 20) -> torch.Tensor:
+           history: int = 20,
+           keep: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Run the p-norm stages from ``start`` within ``budget`` objective evaluations; return the rows
-    of least coherence seen.
+    of least coherence seen, never rows of higher coherence than ``start`` (or ``keep``).
 
     Args:
         start (Tensor): (N, d) starting vectors.
@@ -112,18 +113,32 @@ def refine(start: torch.Tensor,
         callback (callable, optional): called at the start and after every evaluation with a dict:
             ``evaluations``, ``budget``, ``stage``, ``stages``, ``power``, ``max`` (coherence of the
             last evaluated point, or of the start), ``best``, ``seconds``.
-        info (dict, optional): filled with ``stopped`` (``'budget'``, ``'target'``,
-            ``'time_limit'``), ``evaluations`` and ``stage``, where it stopped.
+        info (dict, optional): filled with ``stopped`` (``'budget'``: every evaluation spent;
+            ``'converged'``: every stage's L-BFGS stopped early, no longer moving; ``'target'``,
+            ``'time_limit'``), ``evaluations``, ``stage`` and ``budget``, and ``improved`` (whether
+            the rows returned are not the start or ``keep``).
         history (int): L-BFGS history pairs (each two N x d tensors). Defaults to 20.
+        keep (Tensor, optional): (N, d) rows to return unless an evaluated point has a lower
+            coherence; the best so far from the outset. For a start that is a perturbed copy of
+            better rows (an algebraic family tilted out of its subspace), so that the refinement
+            never ends worse than what it was given. Defaults to None: the start.
 
     Returns:
         Tensor: (N, d) float32 unit rows.
     """
     from .metrics import coherence  # the start's coherence, over all pairs
     began = time.perf_counter()
-    state = dict(best=F.normalize(start.float(), dim=1), evaluations=0, stage=0, power=None)
-    state['max'] = coherence(state['best'])['max']
-    x = state['best'].clone().requires_grad_(True)
+    x = F.normalize(start.float(), dim=1).requires_grad_(True)
+    state = dict(best=x.detach().clone(), max=coherence(x.detach())['max'], evaluations=0, stage=0, power=None,
+                 improved=False)
+    if keep is not None:
+        if keep.shape != start.shape:
+            raise ValueError(f'keep has shape {tuple(keep.shape)} and the start {tuple(start.shape)}: '
+                             'give rows of the same shape')
+        kept = F.normalize(keep.float(), dim=1)
+        kept_max = coherence(kept)['max']
+        if kept_max <= state['max']:
+            state['best'], state['max'] = kept, kept_max
 
     def report(current: float) -> None:
         if callback is not None:
@@ -140,6 +155,7 @@ def refine(start: torch.Tensor,
         state['evaluations'] += 1
         if current < state['max']:  # every evaluated point counts, line-search trials too
             state['best'], state['max'] = F.normalize(x.detach(), dim=1), current
+            state['improved'] = True
         report(current)
         if target is not None and current <= target:
             raise _Stop('target')
@@ -165,8 +181,11 @@ def refine(start: torch.Tensor,
                 pass
             with torch.no_grad():
                 x.copy_(F.normalize(x, dim=1))
+        if state['evaluations'] < budget:
+            stopped = 'converged'  # each stage's L-BFGS ended before its share: nothing left to gain there
     except _Stop as stop:
         stopped = stop.reason
     if info is not None:
-        info.update(stopped=stopped, evaluations=state['evaluations'], stage=state['stage'], budget=budget)
+        info.update(stopped=stopped, evaluations=state['evaluations'], stage=state['stage'], budget=budget,
+                    improved=state['improved'])
     return state['best'].contiguous()

@@ -40,7 +40,7 @@ def test_refine_lowers_the_coherence_never_returns_worse_and_stops_at_target():
     out = refine(start(), powers=(4, 16, 64), budget=60, callback=seen.append, info=info)
     assert coherence(out)['max'] < 0.6 * before
     assert [s['evaluations'] for s in seen] == list(range(61))  # a report at the start and per evaluation
-    assert info == dict(stopped='budget', evaluations=60, stage=3, budget=60)
+    assert info == dict(stopped='budget', evaluations=60, stage=3, budget=60, improved=True)
     stopped = {}
     refine(start(), powers=(4, 16, 64), budget=60, target=1.0, info=stopped)
     assert stopped['stopped'] == 'target' and stopped['evaluations'] == 0
@@ -69,3 +69,28 @@ def test_a_time_limit_is_checked_inside_a_stage_and_recorded(monkeypatch):
     refine(start(), powers=(4, ), budget=1000, time_limit=5.5, info=info)
     assert info['stopped'] == 'time_limit' and info['stage'] == 1
     assert 0 < info['evaluations'] < 10  # well inside the single stage of 1000 evaluations
+
+
+def test_refine_never_returns_rows_worse_than_keep():
+    """A start that is a perturbed copy of better rows (as generate_ebv's tilted algebraic starts are):
+    3 evaluations leave it worse than those rows, which are then returned."""
+    good = start()
+    tilted = F.normalize(good + 0.3 * torch.randn(40, 8, generator=torch.Generator().manual_seed(2)), dim=1)
+    alone = refine(tilted, powers=(4, ), budget=3)
+    assert coherence(alone)['max'] > coherence(good)['max'] + 0.01  # the case that needs keep
+    info = {}
+    out = refine(tilted, powers=(4, ), budget=3, keep=good, info=info)
+    assert torch.allclose(out, good, atol=1e-6, rtol=0) and info['improved'] is False
+    out = refine(tilted, powers=(4, 16, 64), budget=60, keep=good, info=info)  # enough to beat it
+    assert coherence(out)['max'] < coherence(good)['max'] and info['improved'] is True
+    with pytest.raises(ValueError, match='same shape'):
+        refine(tilted, powers=(4, ), budget=3, keep=good[:5])
+
+
+def test_a_refinement_that_stops_moving_says_converged_not_budget():
+    """Three lines at 60 degrees in the plane are optimal: every stage's L-BFGS stops at once."""
+    angles = torch.tensor([0.0, 1.0, 2.0]) * torch.pi / 3
+    mercedes = torch.stack([angles.cos(), angles.sin()], dim=1)
+    info = {}
+    refine(mercedes, powers=(4, 16), budget=100, info=info)
+    assert info['stopped'] == 'converged' and info['evaluations'] < 100 and info['stage'] == 2
