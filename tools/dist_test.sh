@@ -3,6 +3,10 @@
 #   tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
 # Multi-node: NNODES, NODE_RANK, MASTER_ADDR and PORT (default 29500) as for torchrun.
 set -euo pipefail
+if [ $# -lt 3 ]; then
+  echo "usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]" >&2
+  exit 2
+fi
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3

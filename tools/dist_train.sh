@@ -3,6 +3,10 @@
 #   tools/dist_train.sh CONFIG GPUS [train.py options]
 # Multi-node: NNODES, NODE_RANK, MASTER_ADDR and PORT (default 29500) as for torchrun.
 set -euo pipefail
+if [ $# -lt 2 ]; then
+  echo "usage: tools/dist_train.sh CONFIG GPUS [train.py options]" >&2
+  exit 2
+fi
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}

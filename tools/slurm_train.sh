@@ -3,6 +3,10 @@
 #   [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS=...] \
 #   tools/slurm_train.sh PARTITION JOB_NAME CONFIG [WORK_DIR] [train.py options]
 set -euo pipefail
+if [ $# -lt 3 ]; then
+  echo "usage: tools/slurm_train.sh PARTITION JOB_NAME CONFIG [WORK_DIR] [train.py options] (environment: GPUS=8 GPUS_PER_NODE=8 CPUS_PER_TASK=5 SRUN_ARGS=)" >&2
+  exit 2
+fi
 PARTITION=$1
 JOB_NAME=$2
 CONFIG=$3
