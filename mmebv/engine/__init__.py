@@ -1,8 +1,8 @@
 """mmebv on mmengine (training loop). Importing this registers, in mmengine's root registries:
 
 - ``HOOKS``: ``ProgressBarHook``, ``EpochSeedHook``, ``AtomicCheckpointHook`` (checkpoints written
-  to a temporary file and renamed, old ones removed only after the new one is complete, nothing
-  outside the run's directory removed), ``CheckpointMatchHook`` (a checkpoint that does not fit the
+  to a temporary file and renamed, old ones removed only after the new one is complete, and only
+  regular files of its own checkpoint names in the run's directory, whatever a checkpoint names), ``CheckpointMatchHook`` (a checkpoint that does not fit the
   model stops the run);
 - ``OPTIMIZERS``: ``RiemannianSGD`` and ``RiemannianAdamW`` (Grassmann parameters on their manifold,
   the rest plain SGD / AdamW);

@@ -4,11 +4,13 @@
   (periodic, best, ``last_checkpoint``) is written to a hidden temporary file and renamed into place,
   so a name only ever holds a complete file; an old checkpoint is removed only after its successor
   is complete (mmengine 0.10 removes it first, so with ``max_keep_ckpts=1`` a kill during the save
-  left nothing); and a best checkpoint outside this run's directory (inherited by resuming another
-  run's checkpoint into a new ``--work-dir``) is never removed.
+  left nothing); and it removes only regular files of the names it writes (``epoch_N.pth`` /
+  ``iter_N.pth`` after ``filename_tmpl``, ``best_*_<that>.pth``, its own temporary files) directly in
+  this run's directory: never a directory, a symlink or anything elsewhere, whatever the paths a
+  resumed checkpoint's message hub names (``best_ckpt``, ``keep_ckpt_ids``).
 - :func:`find_resumable_checkpoint` picks what ``--resume`` without a path resumes from: the file
   ``last_checkpoint`` names if it reads completely, else the newest ``epoch_*/iter_*`` checkpoint
-  that does, saying why it skipped the others.
+  that does, saying why it skipped the others (whatever error a candidate raises).
 - :class:`CheckpointMatchHook` stops ``tools/test.py`` when the checkpoint's weights are not the
   model's (another head, another config), instead of evaluating randomly initialised layers.
 """
@@ -18,6 +20,9 @@ import itertools
 import os
 import os.path as osp
 import re
+import stat
+import string
+from collections import deque
 from typing import Callable, List, Optional
 
 import torch
@@ -44,9 +49,14 @@ def write_text_atomically(text: str, path: str) -> None:
     replace_atomically(tmp, path)
 
 
-def _inside(path: str, folder: str) -> bool:
-    path, folder = osp.realpath(path), osp.realpath(folder)
-    return osp.commonpath([path, folder]) == folder
+def _name_pattern(template: str) -> str:
+    """A regular expression for the names ``template.format(step)`` gives for integer steps."""
+    parts = []
+    for literal, field, _, _ in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if field is not None:
+            parts.append(r'\d+')
+    return ''.join(parts)
 
 
 @HOOKS.register_module()
@@ -62,10 +72,46 @@ class AtomicCheckpointHook(CheckpointHook):
         return isinstance(self.file_backend, LocalBackend)
 
     def before_train(self, runner) -> None:
-        super().before_train(runner)
+        keep = self.max_keep_ckpts
+        self.max_keep_ckpts = -1  # mmengine's before_train would remove what keep_ckpt_ids names itself
+        try:
+            super().before_train(runner)
+        finally:
+            self.max_keep_ckpts = keep
+        periodic = _name_pattern(self.filename_tmpl)
+        self._own_names = dict(periodic=re.compile(f'^{periodic}$'),
+                               best=re.compile(f'^best_.+_{_name_pattern(self.filename_tmpl.replace("/", "_"))}$'),
+                               temporary=re.compile(rf'^\.(?:{periodic}|best_.+|last_checkpoint){re.escape(TMP_MARK)}\d+$'))
+        if self.save_best is not None:
+            self._check_best_paths(runner)
+        if keep > 0:
+            saved = runner.message_hub.get_info('keep_ckpt_ids', [])
+            saved = list(saved) if isinstance(saved, (list, tuple)) else [saved]
+            steps = [step for step in saved if type(step) is int]
+            if len(steps) != len(saved):
+                runner.logger.warning(f'the resumed checkpoint lists checkpoints to keep that are not step numbers '
+                                      f'({str(saved)[:100]}): ignored')
+            while len(steps) > keep:
+                self._remove(runner, self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(steps.pop(0))),
+                             'periodic')
+            self.keep_ckpt_ids = deque(steps, keep)
         if self._atomic() and is_main_process() and osp.isdir(self.out_dir):
-            for stale in glob.glob(osp.join(self.out_dir, f'.*{TMP_MARK}*')):  # left by a killed save
-                os.remove(stale)
+            for stale in glob.glob(osp.join(glob.escape(self.out_dir), f'.*{TMP_MARK}*')):  # left by a killed save
+                self._remove(runner, stale, 'temporary', quiet=True)
+
+    def _check_best_paths(self, runner) -> None:
+        """Forget a resumed best-checkpoint path that is not a string (it could not name a file)."""
+        if len(self.key_indicators) == 1:
+            if self.best_ckpt_path is not None and not isinstance(self.best_ckpt_path, str):
+                runner.logger.warning(f'the resumed best checkpoint {str(self.best_ckpt_path)[:100]!r} is not a path: '
+                                      'ignored')
+                self.best_ckpt_path = None
+            return
+        for key, path in self.best_ckpt_path_dict.items():
+            if path is not None and not isinstance(path, str):
+                runner.logger.warning(f'the resumed best checkpoint for {key} {str(path)[:100]!r} is not a path: '
+                                      'ignored')
+                self.best_ckpt_path_dict[key] = None
 
     def _write(self, runner, filename: str, **kwargs) -> None:
         """``runner.save_checkpoint`` into a temporary name, then renamed to ``filename``."""
@@ -78,16 +124,48 @@ class AtomicCheckpointHook(CheckpointHook):
         if is_main_process():
             replace_atomically(osp.join(self.out_dir, tmp), osp.join(self.out_dir, filename))
 
-    def _remove(self, runner, path: Optional[str]) -> None:
-        if not path or not is_main_process():
+    def _why_kept(self, path, kind: str) -> Optional[str]:
+        """Why ``path`` must not be removed as a ``kind`` file of this hook, or None.
+
+        It must be a regular file directly in ``out_dir`` named as this hook names a ``kind`` file
+        ('periodic', 'best' or 'temporary'): never a directory, a symlink or anything elsewhere.
+        """
+        if not isinstance(path, str) or not path:
+            return f'{str(path)[:100]!r} is not a path'
+        name = osp.basename(path) if self._atomic() else path.rstrip('/').rsplit('/', 1)[-1]
+        if not self._own_names[kind].match(name):
+            return f'{path} is not named as the {kind} checkpoints this hook writes'
+        if not self._atomic():
+            if path != self.file_backend.join_path(self.out_dir, name):
+                return f'{path} lies outside this run\'s directory {self.out_dir}'
+            return None if self.file_backend.isfile(path) else f'{path} is not a file'
+        if osp.realpath(osp.dirname(osp.abspath(path))) != osp.realpath(self.out_dir):
+            return f'{path} lies outside this run\'s directory {self.out_dir}'
+        try:
+            mode = os.lstat(osp.join(self.out_dir, name)).st_mode
+        except FileNotFoundError:
+            return ''  # nothing to remove
+        if not stat.S_ISREG(mode):
+            return f'{path} is not a regular file (a directory or a link)'
+        return None
+
+    def _remove(self, runner, path, kind: str, quiet: bool = False) -> None:
+        """Remove ``path`` if it is a ``kind`` file this hook could have written in ``out_dir``."""
+        if path is None or not is_main_process():
             return
-        if self._atomic() and not _inside(path, self.out_dir):
-            runner.logger.info(f'{path} lies outside this run\'s directory {self.out_dir}: kept')
-            return
-        if self.file_backend.isfile(path):
-            self.file_backend.remove(path)
-        elif self.file_backend.isdir(path):  # checkpoints saved by deepspeed are directories
-            self.file_backend.rmtree(path)
+        why = self._why_kept(path, kind)
+        if why is None:
+            try:
+                if self._atomic():
+                    os.remove(osp.join(self.out_dir, osp.basename(path)))
+                else:
+                    self.file_backend.remove(path)
+            except FileNotFoundError:
+                pass
+            except OSError as error:  # an old checkpoint left behind costs disk space, not the run
+                runner.logger.warning(f'could not remove the old checkpoint {path}: {error}')
+        elif why and not quiet:
+            runner.logger.warning(f'{why}: kept (this hook removes only the checkpoints it writes)')
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         outdated = None
@@ -106,7 +184,8 @@ class AtomicCheckpointHook(CheckpointHook):
             return
         write_text_atomically(self.last_ckpt, osp.join(runner.work_dir, 'last_checkpoint'))
         if outdated is not None and outdated != step:  # only now that its successor is complete
-            self._remove(runner, self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(outdated)))
+            self._remove(runner, self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(outdated)),
+                         'periodic')
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
         if not self.save_best:
@@ -145,7 +224,7 @@ class AtomicCheckpointHook(CheckpointHook):
             runner.logger.info(f'The best checkpoint with {key_score:0.4f} {key_indicator} '
                                f'at {cur_time} {cur_type} is saved to {best_ckpt_name}.')
             if previous and previous != path:
-                self._remove(runner, previous)
+                self._remove(runner, previous, 'best')
         # as mmengine does: save the periodic checkpoint again so that it records the new best
         if best_ckpt_updated and self.last_ckpt is not None:
             self._save_checkpoint_with_step(runner, cur_time, meta)
@@ -174,12 +253,44 @@ def _log(message: str) -> None:
     print_log(message, logger='current')
 
 
+def why_not_resumable(path: str) -> Optional[str]:
+    """Why ``path`` cannot be resumed from, or None: :func:`verify_checkpoint`, with any error it
+    raises (a text file under a checkpoint's name makes torch's unpickler raise ``IndexError``) turned
+    into a reason, so that one bad candidate never stops the search for a good one.
+
+    Args:
+        path (str): a candidate checkpoint.
+    """
+    try:
+        return verify_checkpoint(path)
+    except Exception as error:  # any failure of this candidate: skip it, saying why
+        detail = ' '.join(str(error).split())[:200]
+        return f'{path} is not a readable checkpoint ({type(error).__name__}: {detail})'
+
+
+def _read_pointer(pointer: str, say: Callable[[str], None]) -> Optional[str]:
+    """The path ``last_checkpoint`` names, or None when it is empty or cannot be one."""
+    try:
+        with open(pointer, 'rb') as f:
+            text = f.read(4097).decode('utf-8').strip()
+    except (OSError, UnicodeDecodeError) as error:
+        say(f'{pointer} cannot be read as a path ({type(error).__name__}): looking for checkpoints beside it')
+        return None
+    if not text:
+        say(f'{pointer} is empty (a save was cut off): looking for checkpoints beside it')
+        return None
+    if len(text) > 4096 or '\n' in text or '\0' in text:
+        say(f'{pointer} does not hold one path: looking for checkpoints beside it')
+        return None
+    return text
+
+
 def find_resumable_checkpoint(work_dir: str, say: Callable[[str], None] = _log) -> Optional[str]:
     """The checkpoint that resuming ``work_dir`` should start from, or None when it has none.
 
     The file named in ``work_dir/last_checkpoint`` comes first; if it is missing, empty or does not
-    read completely, the newest ``epoch_*.pth``/``iter_*.pth`` that does. Each skipped file is named
-    with its reason.
+    read completely (for whatever reason: :func:`why_not_resumable`), the newest
+    ``epoch_*.pth``/``iter_*.pth`` that does. Each skipped file is named with its reason.
 
     Args:
         work_dir (str): the run's directory.
@@ -191,15 +302,12 @@ def find_resumable_checkpoint(work_dir: str, say: Callable[[str], None] = _log) 
     named = None
     pointer = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(pointer):
-        with open(pointer) as f:
-            named = f.read().strip() or None
-        if named is None:
-            say(f'{pointer} is empty (a save was cut off): looking for checkpoints in {work_dir}')
+        named = _read_pointer(pointer, say)
     order = ([named] if named else []) + [p for p in _candidates(work_dir) if not named or
                                           osp.realpath(p) != osp.realpath(named)]
     skipped = []
     for path in order:
-        reason = verify_checkpoint(path)
+        reason = why_not_resumable(path)
         if reason is None:
             if skipped:
                 say('skipped ' + '; '.join(skipped) + f': resuming from {path}')
@@ -213,12 +321,12 @@ def find_resumable_checkpoint(work_dir: str, say: Callable[[str], None] = _log) 
 
 def check_resume_path(path: str, work_dir: Optional[str] = None) -> None:
     """Refuse an explicit ``--resume PATH`` that does not read completely, naming good ones beside it."""
-    reason = verify_checkpoint(path)
+    reason = why_not_resumable(path)
     if reason is None:
         return
     folders = {osp.dirname(osp.abspath(path))} | ({osp.abspath(work_dir)} if work_dir else set())
     good = [p for folder in sorted(folders) for p in _candidates(folder)
-            if osp.realpath(p) != osp.realpath(path) and verify_checkpoint(p) is None]
+            if osp.realpath(p) != osp.realpath(path) and why_not_resumable(p) is None]
     hint = f'; readable checkpoints: {", ".join(good[:3])}' if good else ''
     raise CheckpointError(f'cannot resume: {reason}{hint}')
 

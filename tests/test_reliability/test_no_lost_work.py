@@ -63,6 +63,22 @@ def test_auto_resume_skips_a_corrupt_latest_checkpoint_and_says_so(tmp_path):
     assert find_resumable_checkpoint(str(tmp_path)) is None  # nothing yet: start from scratch
 
 
+def test_resume_skips_a_candidate_whatever_error_it_raises(tmp_path):
+    said = []
+    save(tmp_path / 'epoch_1.pth', 1)
+    text = tmp_path / 'passwd'
+    text.write_text('root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n')
+    (tmp_path / 'last_checkpoint').write_text(str(text))  # torch's unpickler raises IndexError on it
+    assert find_resumable_checkpoint(str(tmp_path), said.append) == str(tmp_path / 'epoch_1.pth')
+    assert 'passwd is not a readable checkpoint' in said.pop()
+    with pytest.raises(CheckpointError, match=r'cannot resume: .*passwd is not a readable checkpoint.*'
+                                              r'readable checkpoints: .*epoch_1\.pth'):
+        check_resume_path(str(text))
+    (tmp_path / 'last_checkpoint').write_bytes(b'\xff\xfe\x00 not a path')
+    assert find_resumable_checkpoint(str(tmp_path), said.append) == str(tmp_path / 'epoch_1.pth')
+    assert 'last_checkpoint cannot be read as a path' in said[0]
+
+
 def test_a_corrupt_checkpoint_record_is_found_by_its_crc(tmp_path):
     save(tmp_path / 'epoch_1.pth', 1)
     data = bytearray((tmp_path / 'epoch_1.pth').read_bytes())
@@ -134,3 +150,21 @@ def test_resuming_into_another_work_dir_removes_nothing_outside_it(tmp_path):
     assert 'The best checkpoint with' in log and 'at 2 epoch' in log, log[-3000:]
     assert sorted(os.listdir(first)) == before
     assert osp.isfile(second / 'epoch_2.pth')
+
+
+@pytest.mark.e2e
+def test_a_checkpoint_naming_the_run_dir_as_its_best_removes_nothing(tmp_path):
+    run_dir = tmp_path / 'run'
+    log = train(run_dir, 'train_cfg.max_epochs=1')
+    checkpoint = load_checkpoint_file(str(run_dir / 'epoch_1.pth'))
+    info = checkpoint['message_hub']['runtime_info']
+    assert info['best_ckpt'].endswith('best_accuracy_top1_epoch_1.pth'), log[-3000:]
+    info['best_ckpt'], info['best_score'] = str(run_dir), 0.0  # the run's own directory; any accuracy is better
+    torch.save(checkpoint, run_dir / 'epoch_1.pth')
+    before = sorted(os.listdir(run_dir))
+    log = train(run_dir, 'train_cfg.max_epochs=2', resume=True)
+    assert 'The best checkpoint with' in log and 'at 2 epoch' in log, log[-3000:]
+    after = set(os.listdir(run_dir)) if osp.isdir(run_dir) else set()
+    assert set(before) - {'epoch_1.pth'} <= after  # the logs, the config, the first best (max_keep_ckpts=1 ...)
+    assert 'epoch_1.pth' not in after and osp.isfile(run_dir / 'epoch_2.pth')  # ... removes epoch_1 for epoch_2
+    assert f'{run_dir} is not named as the best checkpoints this hook writes: kept' in log
