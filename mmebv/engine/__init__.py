@@ -2,8 +2,8 @@
 
 - ``HOOKS``: ``ProgressBarHook``, ``EpochSeedHook``, ``AtomicCheckpointHook`` (checkpoints written
   to a temporary file and renamed, old ones removed only after the new one is complete, and only
-  regular files of its own checkpoint names in the run's directory, whatever a checkpoint names), ``CheckpointMatchHook`` (a checkpoint that does not fit the
-  model stops the run);
+  regular files of its own checkpoint names in the run's directory, whatever a checkpoint names),
+  ``CheckpointMatchHook`` (a checkpoint that does not fit the model stops the run);
 - ``OPTIMIZERS``: ``RiemannianSGD`` and ``RiemannianAdamW`` (Grassmann parameters on their manifold,
   the rest plain SGD / AdamW);
 
