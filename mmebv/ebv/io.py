@@ -12,6 +12,7 @@ from typing import List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
+from mmebv.utils.bounded_loading import LoadBudgetError, torch_file_problem, walk_loaded
 from mmebv.utils.files import replace_atomically
 
 from .metrics import coherence, welch_bound
@@ -196,7 +197,7 @@ def inspect_basis_file(path: str) -> dict:
         verdicts.append(('readable', False, 'no such file' if not osp.isfile(path) else 'empty (0 bytes)'))
         return out
     try:
-        content = torch.load(path, map_location='cpu', weights_only=True)
+        content = _read_bounded(path)
     except Exception as error:
         verdicts.append(('readable', False, f'{type(error).__name__}: {_first_line(error)}'))
         return out
@@ -241,6 +242,23 @@ def _authors_pickle_advice(path: str) -> str:
             f'{path} OUT.pth`, then point the config at OUT.pth. Do not load it with weights_only=False')
 
 
+def _read_bounded(path: str):
+    """``torch.load(path, weights_only=True)`` within the loading budget of
+    :mod:`mmebv.utils.bounded_loading`: the zip records are checked before torch allocates, every
+    loaded object is then visited once.
+
+    Raises:
+        LoadBudgetError: the file would cost more than its bytes to load.
+        Exception: whatever ``torch.load`` raises on a file it cannot read.
+    """
+    problem = torch_file_problem(path)
+    if problem:
+        raise LoadBudgetError(f'refused before loading: {problem}')
+    content = torch.load(path, map_location='cpu', weights_only=True)
+    walk_loaded(content, osp.getsize(path))
+    return content
+
+
 def _first_line(error: Exception) -> str:
     lines = str(error).splitlines()
     return lines[0][:200] if lines else 'no message'
@@ -264,16 +282,20 @@ def load_basis(path: str,
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        BasisFileError: the file is empty or unreadable, its checksum or metadata disagree with its
-            content, its vectors are not finite unit vectors on distinct lines, or its N / d differ
-            from ``num_classes`` / ``dim``.
+        BasisFileError: the file is empty, unreadable, or would cost more than its bytes to load (the
+            budget of :mod:`mmebv.utils.bounded_loading`, kept whatever it holds), its checksum or
+            metadata disagree with its content, its vectors are not finite unit vectors on distinct
+            lines, or its N / d differ from ``num_classes`` / ``dim``.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'EBV basis file {path!r} does not exist: {REGENERATE}')
     if osp.getsize(path) == 0:
         raise BasisFileError(f'{path!r} is empty (0 bytes): an interrupted copy or download? {REGENERATE}')
     try:
-        content = torch.load(path, map_location='cpu', weights_only=True)
+        content = _read_bounded(path)
+    except LoadBudgetError as error:
+        raise BasisFileError(f'{path!r} is refused: {error}; not a basis file save_basis wrote (crafted or '
+                             f'damaged); {REGENERATE}') from error
     except Exception as error:  # truncated, not a torch file, or holds non-tensor objects
         if looks_like_authors_pickle(path):  # the EBV authors' eq_<d>_<N>.pkl files
             raise BasisFileError(_authors_pickle_advice(path)) from error

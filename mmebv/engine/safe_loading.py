@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 
+from mmebv.utils.bounded_loading import LoadBudgetError, torch_file_problem, walk_loaded
+
 # HistoryBuffer's default statistics: the only attributes a checkpoint may name through getattr
 STATISTICS = ('min', 'max', 'current', 'mean')
 # what a HistoryBuffer's state may hold (mmengine 0.10: HistoryBuffer.__init__ and __getstate__)
@@ -96,27 +98,15 @@ def mmengine_safe_globals() -> Iterator[None]:
                 HistoryBuffer._statistics_methods.setdefault(name, getattr(HistoryBuffer, name))
 
 
-def _check_loaded(value: Any, path: str, depth: int = 0) -> None:
+def _check_object(value: Any, path: str) -> None:
     """Refuse HistoryBuffers whose state holds anything but mmengine's own three fields.
 
     ``HistoryBuffer.__setstate__`` copies any key into the instance, so a file could plant
     attributes such as ``__reduce_ex__`` that ``copy.deepcopy`` (which mmengine runs on resume) calls.
+    Called by :func:`_check_loaded` once for every object of the file, wherever it is hidden (in a
+    container, a tensor's or an OrderedDict's ``__dict__``, a numpy object array or dtype metadata).
     """
-    if depth > 100:
-        raise CheckpointError(f'{path} nests containers more than 100 deep: not an mmengine checkpoint')
-    if isinstance(value, torch.Tensor) or isinstance(value, (str, bytes, int, float, bool, type(None))):
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_loaded(key, path, depth + 1)
-            _check_loaded(item, path, depth + 1)
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        for item in value:
-            _check_loaded(item, path, depth + 1)
-    elif isinstance(value, np.ndarray) and value.dtype.hasobject:
-        for item in value.ravel().tolist():
-            _check_loaded(item, path, depth + 1)
-    elif type(value) is HistoryBuffer:
+    if type(value) is HistoryBuffer:
         state = vars(value)
         wrong = [key for key in state
                  if key not in HISTORY_BUFFER_STATE or not isinstance(state[key], HISTORY_BUFFER_STATE[key])]
@@ -127,6 +117,17 @@ def _check_loaded(value: Any, path: str, depth: int = 0) -> None:
         for key in ('_log_history', '_count_history'):
             if state[key].dtype.hasobject:
                 raise CheckpointError(f'{path} is refused: a HistoryBuffer in it holds Python objects, not numbers')
+
+
+def _check_loaded(value: Any, path: str) -> None:
+    """Check every object of a loaded checkpoint once (:func:`~mmebv.utils.bounded_loading.walk_loaded`:
+    by identity, so shared objects cost their number, not their paths; cycles and tree blow-ups
+    refused) with :func:`_check_object`."""
+    try:
+        walk_loaded(value, osp.getsize(path), check=lambda item: _check_object(item, path))
+    except LoadBudgetError as error:
+        raise CheckpointError(f'{path} is refused: {error}; not an mmengine checkpoint (crafted or damaged)') \
+            from error
 
 
 def _reason(error: Exception) -> str:
@@ -152,7 +153,10 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu', mmap: bool = Fals
 
     Raises:
         CheckpointError: the file is missing, empty, truncated or corrupt (the message names it and
-            the reason), or holds pickled objects that safe loading refuses.
+            the reason), holds pickled objects that safe loading refuses, or would cost more than its
+            bytes to load (compressed or oversized zip records, cyclic or exponentially shared
+            objects, tensors claiming more than the file holds: the budget of
+            :mod:`mmebv.utils.bounded_loading`), refused within that budget.
     """
     path = osp.expanduser(path)
     if not osp.isfile(path):
@@ -160,6 +164,10 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu', mmap: bool = Fals
     if osp.getsize(path) == 0:
         raise CheckpointError(f'checkpoint {path} is empty (0 bytes): a save that was cut off')
     try:
+        problem = torch_file_problem(path)  # before torch allocates what the file's records claim
+        if problem:
+            raise CheckpointError(f'{path} is refused before loading: {problem}; not a checkpoint torch.save '
+                                  f'wrote (crafted or damaged)')
         with mmengine_safe_globals():
             checkpoint = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except CheckpointError:
@@ -170,9 +178,10 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu', mmap: bool = Fals
             'that are not tensors, plain Python or mmengine\'s own types. If you trust its source (unsafe loading '
             'runs its code), re-save its tensors and plain meta in Python: from mmebv.utils.publishing import '
             f'publish; publish(torch.load({path!r}, weights_only=False), \'clean.pth\')') from error
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as error:
+    except Exception as error:  # torch's unpickler raises IndexError, KeyError, ... on garbage
+        lines = str(error).splitlines() or ['']
         raise CheckpointError(f'{path} is not a readable checkpoint (truncated or corrupt: '
-                              f'{str(error).splitlines()[0][:200]})') from error
+                              f'{type(error).__name__}: {lines[0][:200]})') from error
     _check_loaded(checkpoint, path)
     return checkpoint
 
@@ -180,13 +189,18 @@ def load_checkpoint_file(path: str, map_location: Any = 'cpu', mmap: bool = Fals
 def verify_checkpoint(path: str) -> Optional[str]:
     """Why ``path`` cannot be resumed from, or None when it reads completely and safely.
 
-    A zip checkpoint's records are checked against their CRC-32 (which reads the file once without
-    holding it in memory), then its structure is loaded with the tensors memory-mapped.
+    A zip checkpoint's records are first checked against the file's size (uncompressed, as torch.save
+    writes them: :func:`~mmebv.utils.bounded_loading.torch_file_problem`), then against their CRC-32
+    (which reads the file once without holding it in memory), then its structure is loaded with the
+    tensors memory-mapped. Never raises for what the file holds.
     """
     path = osp.expanduser(path)
     if not osp.isfile(path):
         return f'{path} does not exist'
     try:
+        problem = torch_file_problem(path) if osp.getsize(path) else None
+        if problem:  # before the CRC check, which would inflate a compressed record
+            return f'{path} is refused before loading: {problem}; not a checkpoint torch.save wrote'
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 bad = archive.testzip()
@@ -195,8 +209,11 @@ def verify_checkpoint(path: str) -> Optional[str]:
             checkpoint = load_checkpoint_file(path, map_location='cpu', mmap=True)
         else:
             checkpoint = load_checkpoint_file(path, map_location='cpu')
-    except (CheckpointError, zipfile.BadZipFile, OSError) as error:
+    except CheckpointError as error:
         return str(error)
+    except Exception as error:  # the CRC check on a damaged archive
+        return (f'{path} is not a readable checkpoint (truncated or corrupt: {type(error).__name__}: '
+                f'{str(error)[:200]})')
     if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint:
         return f'{path} holds no state_dict: not an mmengine training checkpoint'
     return None

@@ -140,7 +140,7 @@ def test_padded_storage_data_is_refused():
 def test_content_that_is_not_one_tensor_is_refused(tmp_path):
     path = str(tmp_path / 'eq_4_6.pkl')
     with open(path, 'wb') as f:
-        pickle.dump({'basis': [1.0, 2.0]}, f, protocol=4)
+        pickle.dump({'basis': [1, 2]}, f, protocol=4)
     with pytest.raises(OfficialBasisError, match='holds a dict, not one tensor'):
         read_official_pickle(path)
 

@@ -25,6 +25,7 @@ global, another storage type, a view, a truncated or padded stream — is refuse
 """
 import collections
 import io
+import math
 import os.path as osp
 import pickle
 import pickletools
@@ -57,6 +58,18 @@ STRING_PUSH = {'SHORT_BINUNICODE', 'BINUNICODE', 'BINUNICODE8', 'UNICODE', 'STRI
 MEMO_PUT = {'PUT', 'BINPUT', 'LONG_BINPUT'}
 MEMO_GET = {'GET', 'BINGET', 'LONG_BINGET'}
 NO_PUSH = {'PROTO', 'FRAME', 'STOP', 'MEMOIZE'} | MEMO_PUT  # leave the stack's top as it was
+# Every opcode the authors' files and their inner storage streams use under pickle protocols 2-5 (seen
+# in files written with each), with the variants the same pickler writes for other sizes (BINGET,
+# LONG_BINPUT, SHORT_BINBYTES, BINBYTES8, APPENDS, ...). Nothing else is needed, and some of what
+# is left out costs memory or runs methods: BUILD (a __setstate__ that resizes the tensor), the
+# object-building INST/OBJ/NEWOBJ, text PUT/GET and LONG (unbounded numbers), out-of-band buffers.
+AUTHORS_OPCODES = frozenset({
+    'PROTO', 'FRAME', 'STOP', 'MARK', 'GLOBAL', 'STACK_GLOBAL', 'REDUCE', 'BINPERSID',
+    'MEMOIZE', 'BINPUT', 'LONG_BINPUT', 'BINGET', 'LONG_BINGET',
+    'BININT', 'BININT1', 'BININT2', 'LONG1', 'NONE', 'NEWTRUE', 'NEWFALSE',
+    'SHORT_BINUNICODE', 'BINUNICODE', 'SHORT_BINBYTES', 'BINBYTES', 'BINBYTES8',
+    'EMPTY_TUPLE', 'TUPLE', 'TUPLE1', 'TUPLE2', 'TUPLE3', 'EMPTY_LIST', 'APPEND', 'APPENDS',
+    'EMPTY_DICT', 'SETITEM', 'SETITEMS'})
 
 
 class OfficialBasisError(BasisFileError):
@@ -96,11 +109,16 @@ def _refuse(path: str, what: str) -> OfficialBasisError:
 
 def scan_globals(stream: bytes, path: str, allowed: Dict[Tuple[str, str], Any],
                  persistent_ids: int = 0) -> int:
-    """Check every global a pickle names against ``allowed`` without running it.
+    """Check every opcode and global a pickle names without running it, before it is loaded.
 
-    Walks the opcodes (``pickletools.genops``, which builds nothing) and resolves each
-    ``STACK_GLOBAL``'s module and name from the two string pushes right before it (directly or
-    through the memo); a name that cannot be resolved this way is refused as well.
+    Walks the opcodes (``pickletools.genops``, which builds nothing and reads every length a
+    pickle claims against the bytes present) and resolves each ``STACK_GLOBAL``'s module and name
+    from the two string pushes right before it (directly or through the memo); a name that cannot
+    be resolved this way is refused as well. Only :data:`AUTHORS_OPCODES` may occur; memo indices
+    must come in the order a pickler writes them (0, 1, 2, ...: an unpickler sizes its memo by the
+    largest index), memo reads must name an index already written, and a frame may not claim more
+    bytes than follow it. The load that follows therefore costs time and memory linear in the
+    stream's length.
 
     Args:
         stream (bytes): one pickle, from its first opcode.
@@ -112,16 +130,27 @@ def scan_globals(stream: bytes, path: str, allowed: Dict[Tuple[str, str], Any],
         int: the length of the pickle in bytes (the offset right after its STOP).
 
     Raises:
-        OfficialBasisError: a global outside ``allowed``, an extension code, too many persistent
-            ids, or a stream that is not a complete pickle.
+        OfficialBasisError: an opcode or a global outside the allow-lists, an extension code, too
+            many persistent ids, a memo index out of order, or a stream that is not a complete pickle.
     """
     buffer = io.BytesIO(stream)
     memo: Dict[int, Optional[str]] = {}
     pushed: List[Optional[str]] = []  # the value each pushing opcode put on the stack, when a string
     seen_persistent = 0
     try:
-        for opcode, arg, _ in pickletools.genops(buffer):
+        for opcode, arg, position in pickletools.genops(buffer):
             name = opcode.name
+            if name not in AUTHORS_OPCODES and name not in OPAQUE:
+                raise _refuse(path, f'it uses the pickle opcode {name} at byte {position}, which the authors\' files '
+                                    f'never need')
+            if name == 'FRAME' and arg > len(stream) - buffer.tell():
+                raise _refuse(path, f'its pickle is truncated or corrupt (a frame at byte {position} claims {arg} '
+                                    f'bytes where {len(stream) - buffer.tell()} follow)')
+            if name in MEMO_PUT and arg != len(memo):
+                raise _refuse(path, f'it stores memo entry {arg} at byte {position} where a pickler writes '
+                                    f'entry {len(memo)} (an unpickler would size its memo by that index)')
+            if name in MEMO_GET and arg not in memo:
+                raise _refuse(path, f'it reads memo entry {arg} at byte {position}, which it never wrote')
             if name in OPAQUE:
                 raise _refuse(path, f'it fetches an object by extension code ({name})')
             if name in PERSISTENT:
@@ -260,6 +289,8 @@ def _rebuild_tensor(path: str) -> Callable[..., torch.Tensor]:
         last = offset + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else offset - 1
         if last >= numel:
             raise _refuse(path, f'its tensor of size {size} reaches past its storage of {numel} values')
+        if math.prod(size) > numel:  # stride 0: a view that repeats its storage, which clone() would expand
+            raise _refuse(path, f'its tensor of size {size} has more values than its storage of {numel}')
         return storage.data.as_strided(size, stride, offset).clone()
 
     return rebuild
