@@ -28,6 +28,7 @@ def load_config(args: argparse.Namespace) -> Config:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    no_persistent_workers_without_workers(cfg)
     check_custom_imports(cfg)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
@@ -36,6 +37,20 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     setup_cpu_distributed(cfg)
     return cfg
+
+
+def no_persistent_workers_without_workers(cfg: Config) -> None:
+    """Turn ``persistent_workers`` off in each dataloader that has no worker processes.
+
+    Upstream configs pair ``persistent_workers=True`` with ``num_workers=2``; with
+    ``num_workers=0`` (the usual setting on a CPU or in a debugger) torch refuses the pair
+    (``ValueError: persistent_workers option needs num_workers > 0``), though without workers there
+    is nothing to keep alive.
+    """
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        if isinstance(loader, dict) and loader.get('persistent_workers') and not loader.get('num_workers'):
+            loader['persistent_workers'] = False
 
 
 def setup_cpu_distributed(cfg: Config) -> None:
