@@ -5,15 +5,22 @@ A cached basis is an ordinary basis file (:mod:`mmebv.ebv.io`: tensors and plain
 with safe loading, checksummed and checked) named after the SHA-256 of N, d, seed, method, budget
 and :data:`~mmebv.ebv.basis.GENERATOR_VERSION`: any change to these, or a new generator, gives a
 new name, and nothing stale is ever read. Files are written atomically, so two jobs that generate
-the same basis at once leave one good file.
+the same basis at once leave one good file, and a write cut off (kill -9, power cut) leaves only a
+temporary file that is never read, and is removed by a later write of the same entry.
+
+The cache only saves time: a file that cannot be read is generated again, and one that cannot be
+written (full disk, read-only, no permission) costs a warning, never the run.
 
 Pure torch; no OpenMMLab import.
 """
+import glob
 import hashlib
 import json
 import os
 import os.path as osp
+import stat
 import sys
+import time
 import warnings
 from typing import Optional, Tuple, Union
 
@@ -22,7 +29,7 @@ import torch
 from mmebv.utils.files import writable_dir
 
 from .basis import GENERATOR_VERSION, default_budget, evaluation_work, generate_ebv
-from .io import BasisFileError, load_basis, save_basis
+from .io import load_basis, save_basis
 
 ENV_DIR = 'MMEBV_CACHE_DIR'
 # Generation that costs less than this many multiply-adds (N <= d, or a small N) is not cached:
@@ -32,6 +39,8 @@ ENV_DIR = 'MMEBV_CACHE_DIR'
 CACHE_MIN_WORK = 1e9
 NOTICE_WORK = 1e10
 BETTER = 'python tools/misc/generate_ebv.py {n} {d} --seed {seed} --out FILE'
+# a temporary file of an entry older than this was left by a write that was cut off (a write takes seconds)
+STALE_SECONDS = 3600
 
 
 def default_cache_dir() -> str:
@@ -52,6 +61,31 @@ def cache_key(num_classes: int, dim: int, seed: int, method: str, budget: int) -
 def cache_path(directory: str, num_classes: int, dim: int, seed: int, method: str, budget: int) -> str:
     key = cache_key(num_classes, dim, seed, method, budget)
     return osp.join(directory, f'ebv_{num_classes}x{dim}_seed{seed}_{method}_{key[:16]}.pth')
+
+
+def remove_stale_writes(path: str, older_than: float = STALE_SECONDS) -> int:
+    """Remove the temporary files that cut-off writes of ``path`` left (``<path>.tmp-<pid>``).
+
+    Only regular files older than ``older_than`` seconds: a younger one may be another job's write
+    under way.
+
+    Args:
+        path (str): a cache entry.
+        older_than (float): age in seconds. Defaults to :data:`STALE_SECONDS`.
+
+    Returns:
+        int: how many were removed.
+    """
+    removed = 0
+    for tmp in glob.glob(glob.escape(path) + '.tmp-*'):
+        try:
+            info = os.lstat(tmp)
+            if stat.S_ISREG(info.st_mode) and time.time() - info.st_mtime > older_than:
+                os.remove(tmp)
+                removed += 1
+        except OSError:  # gone meanwhile, or not ours to remove: it is never read either way
+            pass
+    return removed
 
 
 def _say(line: str) -> None:
@@ -96,7 +130,7 @@ def generate_cached(num_classes: int,
         if osp.isfile(path):
             try:
                 basis, meta = load_basis(path, num_classes=num_classes, dim=dim)
-            except (BasisFileError, OSError) as error:
+            except Exception as error:  # whatever is wrong with a cache file, the basis can be generated again
                 warnings.warn(f'the cached EBV basis {path} is unusable ({error}); generating it again')
             else:
                 if meta.get('cache_key') == cache_key(num_classes, dim, seed, method, budget):
@@ -118,13 +152,16 @@ def generate_cached(num_classes: int,
     info = {}
     basis = generate_ebv(num_classes, dim, seed=seed, method=method, budget=budget, verbose=verbose, info=info)
     if path is not None:
+        remove_stale_writes(path)
         try:
             save_basis(path, basis, seed=seed, method=method, budget=budget, generator_version=GENERATOR_VERSION,
                        cache_key=cache_key(num_classes, dim, seed, method, budget), generation=info)
             if verbose:
                 _say(f'kept in the cache: {path}')
-        except OSError as error:
-            warnings.warn(f'could not keep the EBV basis in the cache ({path}: {error}); the next launch '
-                          f'generates it again')
+        except (OSError, RuntimeError) as error:  # torch.save reports a full disk as a RuntimeError
+            warnings.warn(f'could not keep the EBV basis in the cache ({path}: {type(error).__name__}: '
+                          f'{" ".join(str(error).split())[:200]}); training goes on with the basis in memory, and '
+                          f'the next launch generates it again. Free space in, or point ${ENV_DIR} or '
+                          f'basis=dict(..., cache=DIR) at, a writable directory; or set cache=False')
             path = None
     return basis, dict(source='generated', path=path, info=info)

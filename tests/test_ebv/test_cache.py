@@ -1,10 +1,15 @@
 """The on-disk basis cache: a relaunch reads what an earlier run generated, and nothing stale,
 corrupt or foreign is ever used."""
 import os
+import signal
+import subprocess
+import sys
+import time
 import warnings
 
 import pytest
 import torch
+from helpers import ROOT
 
 import mmebv.ebv.cache as cache_module
 from mmebv.classifiers import FixedClassifier
@@ -123,3 +128,86 @@ def test_the_notice_is_automatic_above_its_work_and_silent_below(tmp_path, count
     assert 'generate_ebv.py 40 8' in capsys.readouterr().err
     generate_cached(num_classes=8, dim=16, cache=False)  # N <= d: an orthonormal basis, nothing refined
     assert capsys.readouterr().err == ''
+
+
+def test_a_full_disk_warns_and_the_basis_is_still_given(tmp_path, counted, monkeypatch):
+    def disk_full(obj, path, *args, **kwargs):  # what torch.save does on a full disk (measured on a tmpfs)
+        with open(path, 'wb') as f:
+            f.write(b'PK\x03\x04 part of a zip')
+        raise RuntimeError('[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534')
+
+    monkeypatch.setattr(torch, 'save', disk_full)
+    with pytest.warns(UserWarning, match=r'could not keep the EBV basis in the cache .*RuntimeError: .*unexpected pos'
+                                         r'.*training goes on with the basis in memory'):
+        head = FixedClassifier(8, 40, embed_dim=8, basis=dict(type='EBV', seed=3, budget=20, cache=str(tmp_path)))
+    assert torch.equal(head.basis, generate_ebv(40, 8, seed=3, budget=20))
+    assert os.listdir(tmp_path) == []  # neither an entry nor the half-written temporary file
+
+
+# Run by the test below in a mount namespace of its own: the cache on a full or a read-only tmpfs.
+ON_TMPFS = '''
+import os, subprocess, sys, warnings
+folder, how = sys.argv[1:]
+subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=64k' + (',ro' if how == 'read_only' else ''), 'tmpfs', folder],
+               check=True)
+if how == 'full':
+    fd = os.open(os.path.join(folder, 'filler'), os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b'x' * 1024)
+    except OSError:
+        os.close(fd)
+import mmebv.ebv.cache as cache
+cache.CACHE_MIN_WORK = 0
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter('always')
+    basis, how = cache.generate_cached(40, 8, seed=3, budget=20, cache=folder)
+print(tuple(basis.shape), how['source'], how['path'], sorted(os.listdir(folder)))
+print(*[str(w.message) for w in caught], sep='\\n')
+'''
+
+
+@pytest.mark.parametrize('how', ['full', 'read_only'])
+def test_a_full_or_read_only_cache_on_a_real_file_system_warns(tmp_path, how):
+    if subprocess.run(['unshare', '-m', 'true'], capture_output=True).returncode != 0:
+        pytest.skip('needs a mount namespace (unshare -m) to mount a small tmpfs')
+    folder = tmp_path / 'cache'
+    folder.mkdir()
+    out = subprocess.run(['unshare', '-m', sys.executable, '-c', ON_TMPFS, str(folder), how], capture_output=True,
+                         text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    left = "['filler']" if how == 'full' else '[]'
+    assert f'(40, 8) generated None {left}' in out.stdout, out.stdout + out.stderr[-3000:]
+    assert ('could not keep the EBV basis in the cache' if how == 'full' else 'is not writable') in out.stdout
+
+
+# Generates into the cache, and is killed (SIGKILL) when half the file is written, before its rename.
+KILLED_WRITE = '''
+import os, signal, sys
+import mmebv.ebv.cache as cache
+import mmebv.ebv.io as io
+def killed(tmp, final):
+    with open(tmp, 'r+b') as f:
+        f.truncate(os.path.getsize(tmp) // 2)
+    os.kill(os.getpid(), signal.SIGKILL)
+io.replace_atomically = killed
+cache.CACHE_MIN_WORK = 0
+cache.generate_cached(40, 8, seed=3, budget=20, cache=sys.argv[1])
+'''
+
+
+def test_a_write_killed_midway_leaves_nothing_taken_for_an_entry(tmp_path, counted):
+    out = subprocess.run([sys.executable, '-c', KILLED_WRITE, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300, cwd=ROOT)
+    assert out.returncode == -signal.SIGKILL, out.stderr[-3000:]
+    entry = cache_path(str(tmp_path), 40, 8, 3, 'auto', 20)
+    left = os.listdir(tmp_path)
+    assert len(left) == 1 and left[0].startswith(os.path.basename(entry) + '.tmp-')  # only the temporary file
+    young = tmp_path / (os.path.basename(entry) + '.tmp-999999999')  # another job's write under way
+    young.write_bytes(b'')
+    old = time.time() - 2 * cache_module.STALE_SECONDS
+    os.utime(tmp_path / left[0], (old, old))
+    basis, how = generate_cached(**SIZE, cache=str(tmp_path))
+    assert how['source'] == 'generated' and len(counted) == 1  # the half file was not read as the entry
+    assert sorted(os.listdir(tmp_path)) == sorted([os.path.basename(entry), young.name])  # and it was removed
+    assert generate_cached(**SIZE, cache=str(tmp_path))[1]['source'] == 'cache'
