@@ -40,6 +40,43 @@ def tool_module(name: str):
     return sys.modules[name]
 
 
+class Overtime(BaseException):
+    """A call of :func:`loading_cost` that ran past its time."""
+
+
+def loading_cost(load, seconds: float):
+    """Run ``load()`` and measure it: ``(outcome, seconds, MiB)``, the outcome being its value or the
+    exception it raised, MiB the peak resident memory above what the process held before (Linux: the
+    peak is reset through /proc/self/clear_refs, so torch's allocations count too). A call still
+    running after ``seconds`` is interrupted (SIGALRM; pure-Python loops only) and its outcome is an
+    :class:`Overtime` (a BaseException, which no loader's ``except Exception`` turns into its own
+    error)."""
+    import signal
+    import time
+
+    def status(field: str) -> int:
+        with open('/proc/self/status') as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(field)) // 1024
+
+    def expire(*_):
+        raise Overtime(f'still running after {seconds} s')
+
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')  # resets VmHWM, the peak resident memory
+    before = status('VmRSS')
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    start = time.perf_counter()
+    try:
+        outcome = load()
+    except (Exception, Overtime) as error:  # the outcome is what the caller checks
+        outcome = error
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return outcome, time.perf_counter() - start, status('VmHWM') - before
+
+
 # --- Inputs of heads ---
 
 def samples(labels) -> list:

@@ -5,16 +5,20 @@ module (``getattr(getattr, '__self__')``), from there ``exec`` and ``__import__`
 whose state plants ``__reduce_ex__``, which ``copy.deepcopy`` (run by mmengine's MessageHub on resume)
 calls and then calls what it returns.
 """
+import collections
 import copy
 import copyreg
+import re
+import zipfile
 
 import numpy as np
 import pytest
 import torch
-from helpers import run
+from helpers import loading_cost, run
 from mmengine.logging import HistoryBuffer, MessageHub
 
-from mmebv.engine.safe_loading import CheckpointError, load_checkpoint_file, mmengine_safe_globals
+from mmebv.engine.safe_loading import CheckpointError, load_checkpoint_file, mmengine_safe_globals, verify_checkpoint
+from mmebv.utils.bounded_loading import LOAD_BUDGET_MIB, LOAD_BUDGET_SECONDS
 
 CONFIG = 'configs/ebv/smallconvnet_ebv_1xb128-5e_fashion-mnist.py'
 TINY = ['train_dataloader.dataset.indices=256', 'val_dataloader.dataset.indices=200',
@@ -121,6 +125,95 @@ def test_truncated_and_empty_files_name_the_file(tmp_path):
     path.write_bytes(b'')
     with pytest.raises(CheckpointError, match=r'epoch_1\.pth is empty'):
         load_checkpoint_file(str(path))
+
+
+# --- hostile structures: refused within the loading budget (mmebv.utils.bounded_loading) ---
+
+def shared_nested_lists(depth: int) -> list:
+    """``L = [L, L]`` ``depth`` times: ``depth + 1`` lists, 2^depth paths through them."""
+    nested = []
+    for _ in range(depth):
+        nested = [nested, nested]
+    return nested
+
+
+def deflated_storage(path, size: int) -> None:
+    """A checkpoint whose one storage record is ``size`` zero bytes, deflated (torch.save stores records)."""
+    torch.save(dict(state_dict={'w': torch.zeros(4)}), f'{path}.src')
+    with zipfile.ZipFile(f'{path}.src') as source, zipfile.ZipFile(path, 'w') as out:
+        for record in source.infolist():
+            if record.filename.endswith('/data/0'):
+                deflated = zipfile.ZipInfo(record.filename)
+                deflated.compress_type = zipfile.ZIP_DEFLATED
+                with out.open(deflated, 'w', force_zip64=True) as f:
+                    for _ in range(size >> 20):
+                        f.write(bytes(1 << 20))
+            else:
+                out.writestr(record, source.read(record))
+
+
+def assert_refused_within_budget(path, match):
+    """load_checkpoint_file raises CheckpointError matching ``match``, and verify_checkpoint says so,
+    each within the budget."""
+    for load in (lambda: load_checkpoint_file(str(path)), lambda: verify_checkpoint(str(path))):
+        outcome, seconds, mib = loading_cost(load, LOAD_BUDGET_SECONDS)
+        said = str(outcome)
+        assert isinstance(outcome, (CheckpointError, str)) and re.search(match, said), said[:500]
+        assert seconds < LOAD_BUDGET_SECONDS and mib < LOAD_BUDGET_MIB, (seconds, mib)
+
+
+def test_objects_shared_along_2_to_the_60_paths_are_refused_at_once(tmp_path):
+    path = tmp_path / 'nested.pth'
+    torch.save(dict(state_dict={'w': torch.ones(2)}, meta=dict(x=shared_nested_lists(60))), path)
+    assert path.stat().st_size < 4096
+    assert_refused_within_budget(path, 'expand to more than .* walked as a tree')
+    shared = [1, 2]  # a few shared objects are fine
+    torch.save(dict(state_dict={'w': torch.ones(2)}, meta=dict(x=[shared] * 3, y=shared_nested_lists(8))), path)
+    assert load_checkpoint_file(str(path))['meta']['x'][2] == [1, 2] and verify_checkpoint(str(path)) is None
+
+
+def test_a_cycle_is_refused(tmp_path):
+    cycle = [1]
+    cycle.append(cycle)
+    torch.save(dict(state_dict={}, meta=dict(x=cycle)), tmp_path / 'cycle.pth')
+    assert_refused_within_budget(tmp_path / 'cycle.pth', 'holds a cycle')
+
+
+def test_a_compressed_storage_record_is_refused_before_it_is_inflated(tmp_path):
+    path = tmp_path / 'bomb.pth'
+    deflated_storage(path, 256 << 20)  # 256 MiB in about 250 KB
+    assert path.stat().st_size < 1 << 20
+    assert_refused_within_budget(path, r'record .*data/0 is compressed \(method 8\)')
+
+
+def test_a_tensor_repeating_its_storage_is_refused(tmp_path):
+    torch.save(dict(state_dict={'w': torch.zeros(1).expand(10**8)}), tmp_path / 'view.pth')  # 400 MB in 1 KB
+    assert_refused_within_budget(tmp_path / 'view.pth', 'claims 400000000 bytes, more than the file holds')
+
+
+@pytest.mark.parametrize('where', ['tensor-dict', 'ordereddict-dict', 'dtype-metadata'])
+def test_a_history_buffer_hidden_in_an_attribute_or_dtype_is_checked(tmp_path, where):
+    """Places the field check did not look: a tensor's or an OrderedDict's ``__dict__`` and the
+    metadata of a numpy array's dtype."""
+    planted = extra_field()
+    if where == 'tensor-dict':
+        hidden = torch.ones(2)
+        hidden.note = planted
+    elif where == 'ordereddict-dict':
+        hidden = collections.OrderedDict(a=1)
+        hidden.note = planted
+    else:
+        hidden = np.zeros(2, dtype=np.dtype('f8', metadata=dict(note=planted)))
+    torch.save(dict(state_dict={'w': torch.ones(2)}, meta=dict(x=hidden)), tmp_path / 'hidden.pth')
+    assert_refused_within_budget(tmp_path / 'hidden.pth', 'a HistoryBuffer in it carries fields')
+
+
+def test_a_dunder_attribute_on_a_loaded_tensor_is_refused(tmp_path):
+    """``copy.deepcopy`` looks ``__deepcopy__`` up on the instance first."""
+    hidden = torch.ones(2)
+    hidden.__dict__['__deepcopy__'] = HistoryBuffer  # a callable safe loading can build
+    torch.save(dict(state_dict={'w': hidden}), tmp_path / 'dunder.pth')
+    assert_refused_within_budget(tmp_path / 'dunder.pth', "carries the attribute '__deepcopy__'")
 
 
 @pytest.fixture(scope='module')
