@@ -1,4 +1,5 @@
-"""What tools/train.py and tools/test.py share: launcher arguments, config loading, CPU DDP."""
+"""What tools/train.py and tools/test.py share: launcher arguments, config loading, CPU DDP, and the
+checks that stop a run that cannot work before anything is built."""
 import argparse
 import os
 import os.path as osp
@@ -9,6 +10,11 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
 from mmebv.utils.custom_imports import check_custom_imports
+from mmebv.utils.files import writable_dir
+
+
+class LaunchError(RuntimeError):
+    """A run that cannot work as configured (the message names the fix); raised before the runner is built."""
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -84,3 +90,43 @@ def _replace_sync_bn(node: Any) -> bool:
         for value in node:
             replaced |= _replace_sync_bn(value)
     return replaced
+
+
+def check_work_dir(cfg: Config) -> None:
+    """Refuse a work dir where no file can be written (read-only, no permission, a file in the way).
+
+    mmengine would fail on it while building the runner, or, for a resumed run, at the first save.
+
+    Raises:
+        LaunchError: naming the directory, why, and the fix.
+    """
+    problem = writable_dir(cfg.work_dir)
+    if problem is not None:
+        raise LaunchError(f'the work dir {cfg.work_dir} is not writable ({problem}): logs and checkpoints go there. '
+                          f'Choose a writable one with --work-dir DIR (or fix its permissions)')
+
+
+AMP_WRAPPERS = ('AmpOptimWrapper', 'mmengine.AmpOptimWrapper')
+
+
+def check_amp(cfg: Config, from_flag: bool) -> None:
+    """Refuse mixed precision where mmengine's ``AmpOptimWrapper`` cannot run (no GPU, NPU, MLU, MUSA).
+
+    Args:
+        cfg (Config): the config, after ``--amp`` has set its optimizer wrapper.
+        from_flag (bool): whether ``--amp`` asked for it (else the config's ``optim_wrapper`` does).
+
+    Raises:
+        LaunchError: naming what AMP needs and how to train without it.
+    """
+    from mmengine.device import is_cuda_available, is_mlu_available, is_musa_available, is_npu_available
+    from mmengine.optim import AmpOptimWrapper
+    kind = (cfg.get('optim_wrapper') or {}).get('type')
+    if kind not in AMP_WRAPPERS and kind is not AmpOptimWrapper:
+        return
+    if is_cuda_available() or is_npu_available() or is_mlu_available() or is_musa_available():
+        return
+    fix = ('train without --amp (in float32: slower on a GPU, the usual precision on a CPU)' if from_flag else
+           "set the config's optim_wrapper.type to 'OptimWrapper' (and drop its loss_scale and dtype)")
+    raise LaunchError('automatic mixed precision (AmpOptimWrapper) needs a CUDA GPU, or an Ascend NPU, Cambricon '
+                      f'MLU or Moore Threads MUSA device; this machine has none: {fix}')
