@@ -18,7 +18,7 @@ def read_split(root: str, split: str) -> Tuple[np.ndarray, np.ndarray]:
 
     Raises:
         FileNotFoundError: a file is missing (named, with how to install them).
-        ValueError: a file fails a check (named, with what is wrong).
+        ValueError: a file fails a check (named, with what is wrong), or holds no images.
     """
     paths = [osp.join(root, f'{split}-{kind}-idx{n}-ubyte') for kind, n in (('images', 3), ('labels', 1))]
     missing = [osp.basename(p) for p in paths if not osp.isfile(p)]
@@ -26,6 +26,9 @@ def read_split(root: str, split: str) -> Tuple[np.ndarray, np.ndarray]:
         raise FileNotFoundError(f'Fashion-MNIST is missing from {osp.abspath(root)!r} (no {", ".join(missing)}): '
                                 f'{INSTALL_HINT}')
     images, labels = read_idx_images(paths[0]), read_idx_labels(paths[1], NUM_CLASSES)
+    if len(images) == 0:
+        raise ValueError(f'{paths[0]} holds no images (its header says 0): a training or test set needs at least '
+                         'one; ' + INSTALL_HINT)
     if len(images) != len(labels):
         raise ValueError(f'{paths[0]} holds {len(images)} images but {paths[1]} holds {len(labels)} labels: the '
                          'two files do not belong together (mixed splits or a partial copy); ' + INSTALL_HINT)

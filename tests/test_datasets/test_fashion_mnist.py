@@ -1,5 +1,6 @@
 import gzip
 import os.path as osp
+import re
 import struct
 
 import numpy as np
@@ -68,3 +69,17 @@ def test_a_gzipped_file_under_the_plain_name_says_unpack_it(idx_root):
     path.write_bytes(gzip.compress(path.read_bytes()))
     with pytest.raises(ValueError, match=r'labels-idx1-ubyte is not an IDX labels file.*gzip-compressed: unpack it'):
         LocalFashionMNIST(data_root=str(idx_root), split='test')
+
+
+def test_files_without_images_are_refused_by_name(idx_root):
+    write_idx(idx_root, 't10k', images=0, labels=0)
+    with pytest.raises(ValueError, match=r't10k-images-idx3-ubyte holds no images.*tools/install\.sh'):
+        LocalFashionMNIST(data_root=str(idx_root), split='test')
+
+
+@pytest.mark.parametrize('indices', [0, []])
+def test_indices_that_select_nothing_are_refused(idx_root, indices):
+    with pytest.raises(ValueError, match=rf"split='train'\) got indices={re.escape(str(indices))}, which selects no "
+                                         r'image: give the number of images to use \(>= 1\)'):
+        LocalFashionMNIST(data_root=str(idx_root), split='train', indices=indices)
+    assert len(LocalFashionMNIST(data_root=str(idx_root), split='train', indices=1)) == 1

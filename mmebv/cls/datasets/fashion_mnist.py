@@ -20,7 +20,9 @@ class LocalFashionMNIST(FashionMNIST):
         imbalance_factor (float): > 1 makes a long-tailed set: class c keeps the first
             n_max * imbalance_factor ** (-c / 9) of its images (class 0 all 6,000, class 9 n_max /
             imbalance_factor), the usual exponential profile. Defaults to 1 (balanced).
-        **kwargs: passed to ``FashionMNIST`` (pipeline, indices, ...).
+        **kwargs: passed to ``FashionMNIST`` (pipeline, indices, ...). ``indices`` that select no
+            image (0, an empty list) are refused: mmengine would fail on the empty set with a
+            ``ValueError`` from numpy that does not say why.
     """
 
     def __init__(self, data_root: str = 'data/fashion_mnist', split: str = 'train',
@@ -28,6 +30,11 @@ class LocalFashionMNIST(FashionMNIST):
         if imbalance_factor < 1:
             raise ValueError(f'imbalance_factor must be >= 1 (1 = balanced), got {imbalance_factor}')
         self.imbalance_factor = imbalance_factor
+        indices = kwargs.get('indices')
+        if indices is not None and (len(indices) == 0 if isinstance(indices, (list, tuple)) else indices == 0):
+            raise ValueError(f'LocalFashionMNIST(split={split!r}) got indices={indices!r}, which selects no image: '
+                             'give the number of images to use (>= 1), a non-empty list of their indices, or leave '
+                             'indices out for all of them')
         if kwargs.pop('download', False):
             raise ValueError('LocalFashionMNIST never downloads: ' + INSTALL_HINT)
         kwargs['test_mode'] = split == 'test'
