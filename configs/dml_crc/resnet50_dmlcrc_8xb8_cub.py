@@ -7,13 +7,15 @@ custom_imports = dict(imports=['mmebv.cls', 'mmebv.engine'], allow_failed_import
 model = dict(
     head=dict(
         _delete_=True,
-        type='DMLCRCClsHead',
+        type='GeometricClsHead',
         num_classes=200,
         in_channels=2048,  # ResNet-50's pooled feature
-        metric_dim=512,  # a low-rank metric L: 512 x 2048
-        atoms_per_class=4,
-        ridge=0.1,
-        scale=16.0,
-        ce_weight=1.0,
+        classifier=dict(
+            type='DMLCRC',
+            metric_dim=512,  # a low-rank metric L: 512 x 2048
+            atoms_per_class=4,
+            ridge=0.1,
+            scale=16.0,
+            ce_weight=1.0),
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, 5)))

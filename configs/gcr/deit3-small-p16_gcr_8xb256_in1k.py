@@ -8,11 +8,13 @@ _base_ = './deit3-small-p16_fc_8xb256_in1k.py'
 model = dict(
     head=dict(
         _delete_=True,
-        type='GrassmannClsHead',
+        type='GeometricClsHead',
         num_classes=1000,
         in_channels=384,  # DeiT3-S's class token
-        subspace_dim=8,
-        scale=25.0,
+        classifier=dict(
+            type='Grassmann',
+            subspace_dim=8,
+            scale=25.0),
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, 5)))
 optim_wrapper = dict(

@@ -7,11 +7,13 @@ _base_ = './resnetv1d50_fc_8xb32-coslr-100e_in1k.py'
 model = dict(
     head=dict(
         _delete_=True,
-        type='GrassmannClsHead',
+        type='GeometricClsHead',
         num_classes=1000,
         in_channels=2048,  # ResNet50-D's last stage after global average pooling
-        subspace_dim=8,  # theirs (the _gcr8 configs)
-        scale=25.0,  # gamma, theirs
+        classifier=dict(
+            type='Grassmann',
+            subspace_dim=8,  # theirs (the _gcr8 configs)
+            scale=25.0),  # gamma, theirs
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, 5)))
 # their RSGD re-orthonormalises every 5 steps

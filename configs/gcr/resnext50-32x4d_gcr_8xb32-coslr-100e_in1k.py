@@ -6,11 +6,13 @@ _base_ = './resnext50-32x4d_fc_8xb32-coslr-100e_in1k.py'
 model = dict(
     head=dict(
         _delete_=True,
-        type='GrassmannClsHead',
+        type='GeometricClsHead',
         num_classes=1000,
         in_channels=2048,  # ResNeXt-50's last stage after global average pooling
-        subspace_dim=8,
-        scale=25.0,
+        classifier=dict(
+            type='Grassmann',
+            subspace_dim=8,
+            scale=25.0),
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, 5)))
 optim_wrapper = dict(optimizer=dict(type='RiemannianSGD', reorthonormalize_every=5))

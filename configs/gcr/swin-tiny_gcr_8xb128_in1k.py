@@ -7,11 +7,13 @@ _base_ = './swin-tiny_fc_8xb128_in1k.py'
 model = dict(
     head=dict(
         _delete_=True,
-        type='GrassmannClsHead',
+        type='GeometricClsHead',
         num_classes=1000,
         in_channels=768,  # Swin-T's last stage after global average pooling
-        subspace_dim=8,
-        scale=25.0,
+        classifier=dict(
+            type='Grassmann',
+            subspace_dim=8,
+            scale=25.0),
         loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original'),  # kept, as theirs
         topk=(1, 5)))
 optim_wrapper = dict(

@@ -6,10 +6,11 @@ _base_ = '../ebv/smallconvnet_fc_1xb128-5e_fashion-mnist.py'
 model = dict(
     head=dict(
         _delete_=True,
-        type='FixedClsHead',
+        type='GeometricClsHead',
         num_classes=10,
         in_channels=128,  # = backbone widths[-1]
         classifier=dict(
+            type='Fixed',
             basis=dict(type='Hadamard'),
             embed_dim=128,  # = in_channels, a power of 2: the feature itself is classified
             with_projection=False,

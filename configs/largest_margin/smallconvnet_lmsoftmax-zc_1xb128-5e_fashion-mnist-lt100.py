@@ -4,4 +4,4 @@ _base_ = './smallconvnet_lmsoftmax_1xb128-5e_fashion-mnist.py'
 
 imbalance_factor = 100  # n_max / n_min
 train_dataloader = dict(dataset=dict(imbalance_factor=imbalance_factor))
-model = dict(head=dict(zero_centroid_weight=1.0))
+model = dict(head=dict(classifier=dict(zero_centroid_weight=1.0)))

@@ -6,10 +6,11 @@ _base_ = '../ebv/smallconvnet_fc_1xb128-5e_fashion-mnist.py'
 model = dict(
     head=dict(
         _delete_=True,
-        type='FixedClsHead',
+        type='GeometricClsHead',
         num_classes=10,
         in_channels=128,  # = backbone widths[-1]
         classifier=dict(
+            type='Fixed',
             basis=dict(type='MaxSeparation'),  # embed_dim defaults to N - 1
             normalize=False,
             temperature=10.0),  # logits = z P / 10: the authors' radius 0.1 for ResNets

@@ -5,10 +5,11 @@ _base_ = '../ebv/smallconvnet_fc_1xb128-5e_fashion-mnist.py'
 model = dict(
     head=dict(
         _delete_=True,
-        type='FixedClsHead',
+        type='GeometricClsHead',
         num_classes=10,
         in_channels=128,  # = backbone widths[-1]
         classifier=dict(
+            type='Fixed',
             basis=dict(type='SimplexETF', seed=0),
             embed_dim=128,  # the construction needs d >= N; the same d as the EBV twin
             # a learnable linear projection as in the EBV twin (the authors put a BatchNorm there)

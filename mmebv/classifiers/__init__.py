@@ -1,19 +1,26 @@
-"""Fixed classifiers, pure torch: importing this imports no OpenMMLab package.
+"""Classifier layers, one per method, pure torch: importing this imports no OpenMMLab package.
 
-:class:`FixedClassifier` stands where a linear layer or a 1x1 classifier conv stands; its class
-vectors come from a registered basis provider (``EBV``, ``SimplexETF``, ``Hadamard``,
-``MaxSeparation``; see :mod:`.bases`). Each host's glue (``mmebv.cls``, ``mmebv.det``,
-``mmebv.seg``) wraps it in that host's head.
+Every method is a :class:`ClassifierLayer` (:mod:`.layer`) registered by name, built by each host's
+adapter from ``classifier=dict(type=...)``: ``Fixed`` (:class:`FixedClassifier`, fixed class vectors
+from a registered basis: ``EBV``, ``SimplexETF``, ``Hadamard``, ``MaxSeparation``; see
+:mod:`.bases`), ``Grassmann`` (GCR), ``LargestMargin`` and ``DMLCRC``. Each host's glue
+(``mmebv.cls``, ``mmebv.det``, ``mmebv.seg``) adapts any of them.
 """
 from .bases import EBVBasis, HadamardBasis, MaxSeparationBasis, SimplexETFBasis
-from .checks import DeferredChecks, check_feature_size
+from .checks import DeferredChecks, check_count, check_feature_size, check_real
 from .dense import DenseClassifierMixin
 from .distributed import build_on_rank0
-from .fixed_classifier import EBVClassifier, FixedClassifier
-from .registry import BASES, BasisProvider, build_basis_provider, register_basis
+from .dml_crc import DMLCRCClassifier
+from .fixed_classifier import FixedClassifier
+from .grassmann import GrassmannClassifier
+from .largest_margin import LargestMarginClassifier
+from .layer import IGNORE, ClassifierLayer
+from .registry import (BASES, CLASSIFIERS, BasisProvider, build_basis_provider, build_classifier, register_basis,
+                       register_classifier)
 
 __all__ = [
-    'BASES', 'BasisProvider', 'DeferredChecks', 'DenseClassifierMixin', 'EBVBasis', 'EBVClassifier',
-    'FixedClassifier', 'HadamardBasis', 'MaxSeparationBasis', 'SimplexETFBasis', 'build_basis_provider',
-    'build_on_rank0', 'check_feature_size', 'register_basis'
+    'BASES', 'BasisProvider', 'CLASSIFIERS', 'ClassifierLayer', 'DMLCRCClassifier', 'DeferredChecks',
+    'DenseClassifierMixin', 'EBVBasis', 'FixedClassifier', 'GrassmannClassifier', 'HadamardBasis', 'IGNORE',
+    'LargestMarginClassifier', 'MaxSeparationBasis', 'SimplexETFBasis', 'build_basis_provider', 'build_classifier',
+    'build_on_rank0', 'check_count', 'check_feature_size', 'check_real', 'register_basis', 'register_classifier'
 ]

@@ -7,6 +7,7 @@ only every ``interval`` updates, and whenever the owning module's ``state_dict()
 checkpoint is written from a run that has already failed). On the CPU reading costs nothing, so the
 verdict is read at once by default.
 """
+import math
 from typing import Dict, Optional
 
 import torch
@@ -111,3 +112,28 @@ def expect_labels_in_range(checks: DeferredChecks, labels: torch.Tensor, num_cla
                   f'labels must lie in [0, {num_classes - 1}] but range over [{{0}}, {{1}}]: set the '
                   f'head\'s num_classes to the dataset\'s class count', low, high)
     return labels.clamp(0, num_classes - 1)
+
+
+def check_count(owner: str, name: str, value, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum``; a bool, a string, a float or a smaller number is refused
+    with a ``ValueError`` naming the argument, the value and the valid range."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f'{owner}: {name}={value!r} must be an integer >= {minimum}')
+    return value
+
+
+def check_real(owner: str, name: str, value, minimum: Optional[float] = None, above: Optional[float] = None,
+               maximum: Optional[float] = None) -> float:
+    """``value`` as a finite float in the range given (``minimum`` <= value, ``above`` < value,
+    value <= ``maximum``); anything else (a bool, a string, NaN, inf, out of range) is refused with a
+    ``ValueError`` naming the argument, the value and the valid range."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    ok = ok and (minimum is None or value >= minimum) and (above is None or value > above) and \
+        (maximum is None or value <= maximum)
+    if not ok:
+        bounds = [f'>= {minimum}' if minimum is not None else '', f'> {above}' if above is not None else '',
+                  f'<= {maximum}' if maximum is not None else '']
+        valid = ' and '.join(b for b in bounds if b) or 'finite'
+        raise ValueError(f'{owner}: {name}={value!r} must be a finite number {valid}'.replace('number finite',
+                                                                                              'number'))
+    return float(value)

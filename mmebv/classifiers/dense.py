@@ -1,40 +1,40 @@
-"""Swap a dense head's 1x1 classifier conv for a per-pixel :class:`FixedClassifier` (pure torch)."""
-import warnings
+"""Swap a dense head's 1x1 classifier conv for a per-pixel classifier layer (pure torch)."""
 from typing import Optional
 
 import torch.nn as nn
 
-from .fixed_classifier import FixedClassifier
+from .registry import build_classifier, with_default
 
 
 class DenseClassifierMixin:
-    """Replaces a host head's 1x1 classifier conv by a per-pixel :class:`FixedClassifier`.
+    """Replaces a host head's 1x1 classifier conv by a per-pixel :class:`ClassifierLayer`.
 
-    Put it before the host head class: ``class FixedUPerHead(DenseClassifierMixin, UPerHead)``
+    Put it before the host head class: ``class GeometricUPerHead(DenseClassifierMixin, UPerHead)``
     and name the attribute that holds the conv in ``classifier_name``. The host builds its
-    ``nn.Conv2d(C, num_classes, 1)`` as usual; the mixin then swaps it for a fixed classifier with
-    the same input and output channels, so the host's loss and prediction code stay as they are.
+    ``nn.Conv2d(C, num_classes, 1)`` as usual; the mixin then swaps it for the configured layer with
+    the same input and output channels (``channel_dim=1``), so the host's loss and prediction code
+    stay as they are.
 
     Args:
-        classifier (dict, optional): arguments of :class:`FixedClassifier` other than the sizes
-            (``basis``, ``embed_dim``, ``temperature``, ``with_projection``, ...). Defaults to
-            None (all defaults: an EBV basis).
-        ebv_cfg (dict, optional): deprecated spelling of ``classifier``.
+        classifier (dict): the layer and its arguments other than the sizes, e.g.
+            ``dict(type='Fixed', basis=dict(type='EBV'))`` or ``dict(type='Grassmann', subspace_dim=8)``.
+            Without a ``type``, its keys complete the class's ``default_classifier`` (the EBV twins').
     """
 
     classifier_name: str = ''
+    default_classifier: Optional[dict] = None
+    needs_signed_logits: bool = False  # a sigmoid loss: logits of one sign cannot say "no"
 
-    def __init__(self, *args, classifier: Optional[dict] = None, ebv_cfg: Optional[dict] = None, **kwargs) -> None:
+    def __init__(self, *args, classifier: Optional[dict] = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if ebv_cfg is not None:
-            if classifier is not None:
-                raise TypeError(f'{type(self).__name__}: give classifier=dict(...) only, not also ebv_cfg')
-            warnings.warn(f'{type(self).__name__}: ebv_cfg is deprecated; write classifier=dict(...) with the '
-                          f'same keys', FutureWarning, stacklevel=2)
-            classifier = ebv_cfg
+        classifier = with_default(classifier, self.default_classifier, type(self).__name__)
         conv = getattr(self, self.classifier_name)
         if not isinstance(conv, nn.Conv2d) or conv.kernel_size != (1, 1):
             raise TypeError(f'{type(self).__name__}.{self.classifier_name} must be a 1x1 Conv2d to '
-                            f'be replaced by a fixed classifier, got {type(conv).__name__}')
-        setattr(self, self.classifier_name,
-                FixedClassifier(conv.in_channels, conv.out_channels, channel_dim=1, **(classifier or {})))
+                            f'be replaced by a classifier layer, got {type(conv).__name__}')
+        layer = build_classifier(classifier, conv.in_channels, conv.out_channels, channel_dim=1)
+        if self.needs_signed_logits and not layer.signed_logits:
+            raise ValueError(f'{type(self).__name__} trains its logits with a sigmoid, but {type(layer).__name__}\'s '
+                             f'logits have one sign only: use a classifier whose logits take both signs '
+                             f'(Fixed, LargestMargin)')
+        setattr(self, self.classifier_name, layer)

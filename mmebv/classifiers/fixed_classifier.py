@@ -9,17 +9,15 @@ import torch.nn.functional as F
 
 from mmebv.ebv import basis_checksum
 
-from .checks import attach_checks, check_feature_size, expect_finite
+from .checks import check_count, check_real
 from .distributed import build_on_rank0
-from .registry import build_basis_provider
+from .layer import ClassifierLayer
+from .registry import build_basis_provider, register_classifier
 
 # A checkpoint's basis within this of the configured one is the same basis generated on other
 # hardware (the optimiser's last bits can differ); it is loaded as saved.
 SAME_BASIS_ATOL = 1e-4
 BASIS_DTYPES = ('float32', 'float16', 'bfloat16')
-# The spellings of the basis arguments before the basis dict, and their keys in it (EBV only).
-LEGACY_BASIS_ARGS = {'basis_file': 'file', 'basis_seed': 'seed', 'basis_method': 'method', 'seed': 'seed',
-                     'method': 'method'}
 
 
 def encode_origin(origin: dict) -> torch.Tensor:
@@ -35,26 +33,8 @@ def decode_origin(tensor: torch.Tensor) -> Optional[dict]:
         return None
 
 
-def fold_legacy_basis_args(basis: Optional[dict], legacy: dict, owner: str) -> Optional[dict]:
-    """Move the old basis arguments (``basis_file``, ``seed``/``basis_seed``,
-    ``method``/``basis_method``) into the ``basis`` dict, with a ``FutureWarning``."""
-    unknown = set(legacy) - set(LEGACY_BASIS_ARGS)
-    if unknown:
-        raise TypeError(f'{owner} got unexpected arguments {sorted(unknown)}')
-    if not legacy:
-        return basis
-    basis = dict(basis or dict(type='EBV'))
-    if basis.get('type', 'EBV') != 'EBV':
-        raise TypeError(f'{owner}: {sorted(legacy)} are EBV arguments; put them in basis=dict(...)')
-    moved = {LEGACY_BASIS_ARGS[k]: v for k, v in legacy.items() if v is not None}
-    basis.update(moved)
-    warnings.warn(f'{owner}: {", ".join(sorted(legacy))} are deprecated; write '
-                  f'basis=dict(type=\'EBV\', {", ".join(f"{k}={v!r}" for k, v in moved.items())})',
-                  FutureWarning, stacklevel=3)
-    return basis
-
-
-class FixedClassifier(nn.Module):
+@register_classifier('Fixed')
+class FixedClassifier(ClassifierLayer):
     """Logits = cos(embedding, fixed vector of each class) / temperature.
 
     With the options the three fixed-classifier papers use: ``normalize=False`` gives plain dot
@@ -95,7 +75,6 @@ class FixedClassifier(nn.Module):
         basis_dtype (str): 'float32', or 'float16' / 'bfloat16' to hold the basis in half the
             memory (for very large N; the products widen it to the embedding's dtype chunk by chunk
             in ``ChunkedCrossEntropyLoss``, whole in ``forward``). Defaults to 'float32'.
-        **legacy: ``basis_file``, ``seed``, ``method`` (deprecated spellings of ``basis``).
 
     An embedding that is exactly zero gives all-zero logits (a uniform prediction), never NaN;
     non-finite features raise ``FloatingPointError`` (read every 50 steps on a GPU, see
@@ -115,29 +94,26 @@ class FixedClassifier(nn.Module):
                  normalize: bool = True,
                  learnable_scale: bool = False,
                  bias: bool = False,
-                 basis_dtype: str = 'float32',
-                 **legacy) -> None:
-        super().__init__()
+                 basis_dtype: str = 'float32') -> None:
+        super().__init__(in_features, num_classes, channel_dim)
         owner = type(self).__name__
-        provider = build_basis_provider(fold_legacy_basis_args(basis, legacy, owner))
+        provider = build_basis_provider(basis)
         num_vectors = provider.num_vectors or num_classes
-        if not 0 < num_classes <= num_vectors:
-            raise ValueError(f'{owner}: num_classes={num_classes} must be positive and at most the basis\'s '
+        if num_classes > num_vectors:
+            raise ValueError(f'{owner}: num_classes={num_classes} must be at most the basis\'s '
                              f'num_vectors={num_vectors}')
-        embed_dim = provider.default_dim(num_vectors) if embed_dim is None else embed_dim
+        embed_dim = provider.default_dim(num_vectors) if embed_dim is None else \
+            check_count(owner, 'embed_dim', embed_dim)
         provider.check_dim(num_vectors, embed_dim)
-        if temperature <= 0:
-            raise ValueError(f'temperature must be > 0, got {temperature}')
+        temperature = check_real(owner, 'temperature', temperature, above=0)
         if basis_dtype not in BASIS_DTYPES:
             raise ValueError(f'basis_dtype must be one of {BASIS_DTYPES}, got {basis_dtype!r}')
         if not with_projection and in_features != embed_dim:
             raise ValueError(f'with_projection=False needs in_features == embed_dim, got {in_features} '
                              f'and {embed_dim}: set embed_dim={in_features} or with_projection=True')
-        self.in_features, self.num_classes, self.embed_dim = in_features, num_classes, embed_dim
-        self.temperature, self.normalize = float(temperature), normalize
+        self.embed_dim, self.temperature, self.normalize = embed_dim, temperature, normalize
         self.logit_scale = nn.Parameter(torch.tensor(1.0 / temperature)) if learnable_scale else None
         self.bias = nn.Parameter(torch.zeros(num_classes)) if bias else None
-        self.channel_dim = channel_dim
         self.adopt_checkpoint_basis = adopt_checkpoint_basis
         self.projection = nn.Linear(in_features, embed_dim) if with_projection else nn.Identity()
         vectors = build_on_rank0(lambda: provider.build(num_vectors, embed_dim), (num_vectors, embed_dim))
@@ -146,14 +122,11 @@ class FixedClassifier(nn.Module):
                              persistent=True)
         origin = dict(self.basis_meta, num_vectors=num_vectors, rows=num_classes, dim=embed_dim)
         self.register_buffer('basis_origin', encode_origin(origin), persistent=True)
-        attach_checks(self)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
         saved = state_dict.get(prefix + 'basis')
         saved_origin = state_dict.get(prefix + 'basis_origin')
-        if saved_origin is None:  # checkpoints of mmebv 0.1 hold no origin: keep this classifier's
-            state_dict[prefix + 'basis_origin'] = self.basis_origin
-        elif saved_origin.shape != self.basis_origin.shape:
+        if saved_origin is not None and saved_origin.shape != self.basis_origin.shape:
             self.basis_origin = torch.empty_like(saved_origin, device=self.basis_origin.device)
         if saved is not None:
             same = saved.shape == self.basis.shape and torch.allclose(
@@ -182,42 +155,30 @@ class FixedClassifier(nn.Module):
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Project (and L2-normalise) along ``channel_dim``: C -> d."""
-        check_feature_size(x, self.in_features, self.channel_dim, type(self).__name__)
-        expect_finite(self.checks, 'features', x, f'features reached {type(self).__name__}')
-        embedding = self.projection(x.movedim(self.channel_dim, -1))
-        if self.normalize:
-            embedding = F.normalize(embedding, dim=-1)
-        return embedding.movedim(-1, self.channel_dim)
+        self.check_input(x)
+        return self._embed(x.movedim(self.channel_dim, -1)).movedim(-1, self.channel_dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(..., C) -> (..., N) logits along ``channel_dim``."""
-        embedding = self.embed(x).movedim(self.channel_dim, -1)
+    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+        embedding = self.projection(x)
+        return F.normalize(embedding, dim=-1) if self.normalize else embedding
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., C) -> (..., N): the embedding's products with the class vectors, scaled."""
+        embedding = self._embed(x)
         logits = embedding @ self.basis.T.to(embedding.dtype)
         logits = logits * self.logit_scale if self.logit_scale is not None else logits / self.temperature
-        if self.bias is not None:
-            logits = logits + self.bias
-        return logits.movedim(-1, self.channel_dim)
+        return logits + self.bias if self.bias is not None else logits
+
+    @property
+    def gives_cosines(self) -> bool:
+        """Whether the logits are the cosines themselves (what dot regression needs)."""
+        return self.normalize and self.temperature == 1 and self.logit_scale is None and self.bias is None
+
+    def class_representation(self) -> torch.Tensor:
+        """The fixed class vectors (N, d)."""
+        return self.basis.detach()
 
     def extra_repr(self) -> str:
-        return (f'in_features={self.in_features}, num_classes={self.num_classes}, '
-                f'embed_dim={self.embed_dim}, temperature={self.temperature}, normalize={self.normalize}, '
-                f'channel_dim={self.channel_dim}, basis={self.basis_meta}')
+        return (f'{super().extra_repr()}, embed_dim={self.embed_dim}, temperature={self.temperature}, '
+                f'normalize={self.normalize}, basis={self.basis_meta}')
 
-
-class EBVClassifier(FixedClassifier):
-    """:class:`FixedClassifier` under the name mmebv 0.1 gave it, with 0.1's argument order: after
-    ``with_projection`` come ``basis_file, seed, method, channel_dim, adopt_checkpoint_basis``
-    (the first three deprecated, as for :class:`FixedClassifier`). ``basis`` defaults to EBV."""
-
-    ORDER_01 = ('basis_file', 'seed', 'method', 'channel_dim', 'adopt_checkpoint_basis')
-
-    def __init__(self, in_features: int, num_classes: int, embed_dim: Optional[int] = None,
-                 temperature: float = 0.07, with_projection: bool = True, *args, **kwargs) -> None:
-        if len(args) > len(self.ORDER_01):
-            raise TypeError(f'EBVClassifier takes at most {5 + len(self.ORDER_01)} positional arguments '
-                            f'(mmebv 0.1\'s order), got {5 + len(args)}: pass the others by name')
-        positional = dict(zip(self.ORDER_01, args))
-        twice = sorted(set(positional) & set(kwargs))
-        if twice:
-            raise TypeError(f'EBVClassifier got {twice} both by position and by name')
-        super().__init__(in_features, num_classes, embed_dim, temperature, with_projection, **positional, **kwargs)

@@ -73,3 +73,53 @@ def build_basis_provider(cfg: Optional[dict]) -> BasisProvider:
         return BASES[name](**cfg)
     except TypeError as error:
         raise TypeError(f'basis=dict(type={name!r}, ...): {error}') from error
+
+
+# Classifier layers: one per method (see :mod:`mmebv.classifiers.layer`), by the name configs give in
+# ``classifier=dict(type=...)``.
+CLASSIFIERS: Dict[str, type] = {}
+
+
+def register_classifier(name: str) -> Callable[[type], type]:
+    """Class decorator: register a :class:`~mmebv.classifiers.layer.ClassifierLayer` under ``name``."""
+
+    def add(cls: type) -> type:
+        from .layer import ClassifierLayer
+        if not (isinstance(cls, type) and issubclass(cls, ClassifierLayer)):
+            raise TypeError(f'@register_classifier({name!r}) needs a ClassifierLayer subclass, got {cls!r}')
+        if name in CLASSIFIERS and CLASSIFIERS[name] is not cls:
+            raise KeyError(f'a classifier named {name!r} is already registered ({CLASSIFIERS[name].__module__})')
+        cls.name = name
+        CLASSIFIERS[name] = cls
+        return cls
+
+    return add
+
+
+def build_classifier(cfg: dict, in_features: int, num_classes: int, channel_dim: int = -1):
+    """The classifier layer a ``classifier`` config dict names, for features of size ``in_features``
+    along ``channel_dim`` and ``num_classes`` outputs (the host fills in the sizes)."""
+    if not isinstance(cfg, dict) or 'type' not in cfg:
+        raise TypeError(f'classifier must be a dict with a type (one of {sorted(CLASSIFIERS)}), got {cfg!r}')
+    cfg = dict(cfg)
+    name = cfg.pop('type')
+    if name not in CLASSIFIERS:
+        raise KeyError(f'unknown classifier type {name!r}: registered are {sorted(CLASSIFIERS)}; a new method '
+                       f'registers with @register_classifier in a module that the config imports')
+    for size in ('in_features', 'num_classes', 'channel_dim'):
+        if size in cfg:
+            raise TypeError(f'classifier=dict(type={name!r}, {size}=...): the host sets {size}; leave it out')
+    try:
+        return CLASSIFIERS[name](in_features, num_classes, channel_dim=channel_dim, **cfg)
+    except TypeError as error:
+        raise TypeError(f'classifier=dict(type={name!r}, ...): {error}') from error
+
+
+def with_default(classifier: Optional[dict], default: Optional[dict], owner: str) -> dict:
+    """A host's ``classifier`` argument completed by its default layer: a dict without a ``type``
+    adds its keys to ``default`` (an EBV head's ``classifier=dict(embed_dim=512)``)."""
+    if classifier is not None and 'type' in classifier:
+        return classifier
+    if default is None:
+        raise TypeError(f'{owner} needs classifier=dict(type=...): one of {sorted(CLASSIFIERS)}')
+    return dict(default, **(classifier or {}))

@@ -1,7 +1,8 @@
 """mmebv on mmpretrain (image classification). Importing this registers into mmpretrain's registries:
 
-- ``MODELS``: the heads ``FixedClsHead`` (any registered basis), ``EBVClsHead`` (EBV basis by
-  default), ``GrassmannClsHead``, ``LargestMarginClsHead``, ``DMLCRCClsHead``; the losses
+- ``MODELS``: the heads ``GeometricClsHead`` (any classifier layer of :mod:`mmebv.classifiers`,
+  ``classifier=dict(type='Fixed' | 'Grassmann' | 'LargestMargin' | 'DMLCRC', ...)``) and
+  ``EBVClsHead`` (the same head, an EBV ``Fixed`` classifier by default); the losses
   ``LMSoftmaxLoss``, ``DotRegressionLoss``, ``ChunkedCrossEntropyLoss``; the backbone ``SmallConvNet``;
 - ``DATASETS``: ``LocalFashionMNIST``; ``TRANSFORMS``: ``ToGrey`` (one-channel images, for the
   one-channel demo's inferencer path);
@@ -16,12 +17,12 @@ check_supported('torch', 'mmengine', 'mmpretrain')
 
 from .backbones import SmallConvNet  # noqa: E402
 from .datasets import LocalFashionMNIST, ToGrey  # noqa: E402
-from .heads import CheckedClsHead, DMLCRCClsHead, EBVClsHead, FixedClsHead, GrassmannClsHead, LargestMarginClsHead  # noqa: E402
+from .heads import EBVClsHead, GeometricClsHead  # noqa: E402
 from .losses import ChunkedCrossEntropyLoss, DotRegressionLoss, LMSoftmaxLoss  # noqa: E402
 from .optimizers import RiemannianLamb  # noqa: E402
+from . import model_index  # noqa: E402,F401  (mmebv's classification models in mmpretrain's ModelHub)
 
 __all__ = [
-    'CheckedClsHead', 'ChunkedCrossEntropyLoss', 'DMLCRCClsHead', 'DotRegressionLoss', 'EBVClsHead', 'FixedClsHead',
-    'GrassmannClsHead', 'LargestMarginClsHead', 'LMSoftmaxLoss', 'LocalFashionMNIST', 'RiemannianLamb', 'SmallConvNet',
-    'ToGrey'
+    'ChunkedCrossEntropyLoss', 'DotRegressionLoss', 'EBVClsHead', 'GeometricClsHead', 'LMSoftmaxLoss',
+    'LocalFashionMNIST', 'RiemannianLamb', 'SmallConvNet', 'ToGrey'
 ]

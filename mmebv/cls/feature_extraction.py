@@ -25,13 +25,14 @@ def load_classifier(config: str, checkpoint: Optional[str] = None) -> torch.nn.M
 def class_representation(head: torch.nn.Module) -> Optional[torch.Tensor]:
     """The head's class vectors (N, d) or class subspaces (N, k, d); None when it has neither.
 
-    mmebv's heads answer for themselves (:meth:`CheckedClsHead.class_representation`); of
-    mmpretrain's own heads, the linear one keeps its class vectors in ``fc.weight``.
+    mmebv's heads answer through their classifier layer
+    (:meth:`~mmebv.classifiers.ClassifierLayer.class_representation`); of mmpretrain's own heads,
+    the linear one keeps its class vectors in ``fc.weight``.
     """
     from mmpretrain.models.heads import LinearClsHead
 
-    from .heads import CheckedClsHead
-    if isinstance(head, CheckedClsHead):
+    from .heads import GeometricClsHead
+    if isinstance(head, GeometricClsHead):
         return head.class_representation()
     if isinstance(head, LinearClsHead):
         return head.fc.weight.detach()

@@ -1,7 +1,10 @@
 """mmebv on mmdet (detection, instance segmentation). Importing this registers into mmdet's ``MODELS``:
 
-- ``FixedLinear`` (``EBVLinear``: EBV basis by default) for a bbox head's ``cls_predictor_cfg``;
-- ``FixedFCNMaskHead`` (``EBVFCNMaskHead``), Mask R-CNN's mask head with a per-pixel fixed classifier.
+- ``GeometricLinear`` (any classifier layer of :mod:`mmebv.classifiers`) and ``EBVLinear`` (an EBV
+  ``Fixed`` one by default) for a bbox head's ``cls_predictor_cfg``;
+- ``GeometricFCNMaskHead`` and ``EBVFCNMaskHead``, Mask R-CNN's mask head with a per-pixel
+  classifier layer (those whose logits take both signs);
+- ``LMSoftmaxDetLoss``, LM-Softmax as a bbox head's ``loss_cls``.
 
 It imports mmdet and the host-neutral core, never mmpretrain or mmseg, and needs mmcv's compiled ops.
 """
@@ -11,7 +14,6 @@ from mmebv.utils.compiled_ops import require_mmcv_ops
 check_supported('torch', 'mmengine', 'mmdet', 'mmcv', hard=('mmcv', ))
 require_mmcv_ops('detection')
 
-from .fixed_linear import EBVLinear, FixedLinear  # noqa: E402
-from .fixed_mask_head import EBVFCNMaskHead, FixedFCNMaskHead  # noqa: E402
+from .classifiers import EBVFCNMaskHead, GeometricFCNMaskHead, LMSoftmaxDetLoss, ebv_linear, geometric_linear  # noqa: E402
 
-__all__ = ['EBVFCNMaskHead', 'EBVLinear', 'FixedFCNMaskHead', 'FixedLinear']
+__all__ = ['EBVFCNMaskHead', 'GeometricFCNMaskHead', 'LMSoftmaxDetLoss', 'ebv_linear', 'geometric_linear']

@@ -2,7 +2,7 @@
 ordinary Euclidean rule (pure torch; ``mmebv.engine`` and ``mmebv.cls`` register them).
 
 A parameter flagged ``param.grassmann = True`` holds subspaces as orthonormal rows (..., k, d)
-(``GrassmannClsHead.subspaces``). :class:`RiemannianMixin` moves such parameters into param groups
+(``GrassmannClassifier.subspaces``). :class:`RiemannianMixin` moves such parameters into param groups
 of their own (``grassmann=True``, no weight decay) and steps them with Riemannian momentum SGD; the
 host optimizer (SGD, AdamW, Lamb, ...) steps the other groups. It stays one ordinary torch
 optimizer, so gradient clipping, parameter schedulers (which scale every group's ``lr``) and
@@ -26,7 +26,6 @@ import torch
 from .manifold import geodesic_coefficients, orthonormalize, retract
 
 RETRACTIONS = ('geodesic', 'qr', 'polar')
-CHUNK_NUMBERS = 1 << 19  # numbers in one (n, k, d) chunk of the Grassmann step on a CPU (2 MiB in float32)
 
 
 def is_grassmann(param: torch.Tensor) -> bool:
@@ -37,7 +36,9 @@ def is_grassmann(param: torch.Tensor) -> bool:
 class RiemannianMixin:
     """Put before a torch optimizer class: ``class RiemannianAdamW(RiemannianMixin, torch.optim.AdamW)``.
 
-    Args (keyword-only, beside the host optimizer's):
+    Its arguments are keyword-only, beside the host optimizer's.
+
+    Args:
         grassmann_lr_factor (float): the Grassmann step size is the group's ``lr`` times this.
             Defaults to 1.0.
         grassmann_momentum (float, optional): momentum of the Grassmann step. Defaults to None:
@@ -100,23 +101,12 @@ class RiemannianMixin:
         W, G = param.detach().view(-1, *shape[-2:]), param.grad.reshape(-1, *shape[-2:])  # W: written in place
         state = self.state[param]
         buffer = state.get('momentum_buffer')
-        if buffer is not None and buffer.shape != shape:  # resumed from mmebv 0.1's (..., d, k) columns
-            buffer = state['momentum_buffer'] = buffer.transpose(-2, -1).contiguous()
         fresh = bool(group['grassmann_momentum']) and buffer is None
         if fresh:
             buffer = state['momentum_buffer'] = torch.empty_like(param, memory_format=torch.contiguous_format)
         state['step'] = state.get('step', 0) + 1
         reorthonormalize = state['step'] % group['reorthonormalize_every'] == 0
-        buffer = None if buffer is None else buffer.view_as(W)
-        # On a CPU, a few subspaces at a time: a chunk's tensors stay in the cache between its products,
-        # so the (N, k, d) tensors cross the memory bus about once per step instead of a dozen times,
-        # and no (N, k, d) temporary is allocated. An accelerator takes them all in one batch.
-        numbers = CHUNK_NUMBERS if W.device.type == 'cpu' else W.numel()
-        rows = max(1, numbers // (W.shape[-2] * W.shape[-1]))
-        for start in range(0, W.shape[0], rows):
-            part = slice(start, start + rows)
-            self._step_rows(W[part], G[part], None if buffer is None else buffer[part], group, fresh,
-                            reorthonormalize)
+        self._step_rows(W, G, None if buffer is None else buffer.view_as(W), group, fresh, reorthonormalize)
 
     @staticmethod
     def _step_rows(W: torch.Tensor, G: torch.Tensor, buffer: Optional[torch.Tensor], group: dict, fresh: bool,

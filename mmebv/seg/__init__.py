@@ -1,7 +1,7 @@
 """mmebv on mmseg (semantic segmentation). Importing this registers into mmseg's ``MODELS``:
-``FixedUPerHead``, ``FixedFCNHead`` and ``FixedFPNHead`` (UperNet, its FCN auxiliary head and
-semantic FPN with a per-pixel fixed classifier), and their EBV-named twins ``EBVUPerHead``,
-``EBVFCNHead``, ``EBVFPNHead``.
+``GeometricUPerHead``, ``GeometricFCNHead`` and ``GeometricFPNHead`` (UperNet, its FCN auxiliary head
+and semantic FPN with a per-pixel classifier layer of :mod:`mmebv.classifiers`), their EBV-default
+twins ``EBVUPerHead``, ``EBVFCNHead``, ``EBVFPNHead``, and ``LMSoftmaxSegLoss``.
 
 It imports mmseg and the host-neutral core, never mmpretrain or mmdet, and needs mmcv's compiled ops.
 """
@@ -11,6 +11,8 @@ from mmebv.utils.compiled_ops import require_mmcv_ops
 check_supported('torch', 'mmengine', 'mmsegmentation', 'mmcv', hard=('mmcv', ))
 require_mmcv_ops('segmentation')
 
-from .fixed_decode_heads import EBVFCNHead, EBVFPNHead, EBVUPerHead, FixedFCNHead, FixedFPNHead, FixedUPerHead  # noqa: E402
+from .decode_heads import (EBVFCNHead, EBVFPNHead, EBVUPerHead, GeometricFCNHead, GeometricFPNHead,  # noqa: E402
+                           GeometricUPerHead, LMSoftmaxSegLoss)
 
-__all__ = ['EBVFCNHead', 'EBVFPNHead', 'EBVUPerHead', 'FixedFCNHead', 'FixedFPNHead', 'FixedUPerHead']
+__all__ = ['EBVFCNHead', 'EBVFPNHead', 'EBVUPerHead', 'GeometricFCNHead', 'GeometricFPNHead', 'GeometricUPerHead',
+           'LMSoftmaxSegLoss']

@@ -113,14 +113,6 @@ def test_a_new_geometry_is_a_provider_and_a_registration():
         BASES.pop('Identity-test')
 
 
-def test_legacy_basis_arguments_still_work_with_a_warning():
-    with pytest.warns(FutureWarning, match=r"basis=dict\(type='EBV', seed=3\)"):
-        old = FixedClassifier(8, 5, embed_dim=8, seed=3)
-    assert torch.equal(old.basis, generate_ebv(5, 8, seed=3))
-    with pytest.raises(TypeError, match='EBV arguments'):
-        FixedClassifier(8, 5, seed=3, basis=dict(type='SimplexETF'))
-
-
 def test_logit_options_of_the_three_papers():
     x = torch.randn(4, 6)
     plain = FixedClassifier(6, 3, basis=dict(type='MaxSeparation'), normalize=False, temperature=10.0)

@@ -10,13 +10,13 @@ from mmengine.structures import PixelData
 
 import mmebv.det  # noqa: F401
 import mmebv.seg  # noqa: F401
-from mmebv.classifiers import EBVClassifier, FixedClassifier
+from mmebv.classifiers import FixedClassifier
 from mmebv.ebv import generate_ebv
 
 
 def test_channel_dim_one_is_the_per_pixel_linear_classifier():
-    dense = EBVClassifier(16, 5, embed_dim=8, channel_dim=1)
-    flat = EBVClassifier(16, 5, embed_dim=8)
+    dense = FixedClassifier(16, 5, embed_dim=8, channel_dim=1)
+    flat = FixedClassifier(16, 5, embed_dim=8)
     flat.load_state_dict(dense.state_dict())
     x = torch.randn(2, 16, 3, 4)
     logits = dense(x)
@@ -26,7 +26,7 @@ def test_channel_dim_one_is_the_per_pixel_linear_classifier():
 
 
 def test_zero_embedding_gives_zero_logits_and_non_finite_features_raise():
-    classifier = EBVClassifier(4, 3, embed_dim=4, with_projection=False)
+    classifier = FixedClassifier(4, 3, embed_dim=4, with_projection=False)
     assert torch.equal(classifier(torch.zeros(2, 4)), torch.zeros(2, 3))
     with pytest.raises(FloatingPointError, match='non-finite'):
         classifier(torch.tensor([[1.0, float('nan'), 0.0, 0.0]]))
@@ -34,14 +34,14 @@ def test_zero_embedding_gives_zero_logits_and_non_finite_features_raise():
 
 def test_wrong_feature_size_names_the_fix():
     with pytest.raises(ValueError, match='in_channels'):
-        EBVClassifier(16, 5, channel_dim=1)(torch.randn(1, 8, 2, 2))
+        FixedClassifier(16, 5, channel_dim=1)(torch.randn(1, 8, 2, 2))
 
 
 def test_bbox_head_gets_one_fixed_vector_per_class_and_background():
     from mmdet.registry import MODELS
     init_default_scope('mmdet')
     head = MODELS.build(dict(type='Shared2FCBBoxHead', in_channels=8, fc_out_channels=32, roi_feat_size=7,
-                             num_classes=80, cls_predictor_cfg=dict(type='EBVLinear', basis=dict(type='EBV', seed=3))))
+                             num_classes=80, cls_predictor_cfg=dict(type='EBVLinear', classifier=dict(basis=dict(type='EBV', seed=3)))))
     head.init_weights()
     assert isinstance(head.fc_cls, FixedClassifier) and head.fc_cls.in_features == 32
     assert torch.equal(head.fc_cls.basis, generate_ebv(81, 128, seed=3))
@@ -105,6 +105,7 @@ def test_mixin_refuses_a_classifier_that_is_not_a_1x1_conv():
 
     class EBVHost(DenseClassifierMixin, Host):
         classifier_name = 'conv_seg'
+        default_classifier = dict(type='Fixed')
 
     with pytest.raises(TypeError, match='1x1 Conv2d'):
         EBVHost()
@@ -116,8 +117,8 @@ def test_every_fixed_geometry_is_one_config_line_in_detection_and_segmentation(b
     from mmengine.config import Config
     from mmengine.registry import MODELS
     det = Config.fromfile(osp.join(ROOT, 'configs/mask-rcnn_r50_ebv_coco.py'))
-    det.merge_from_dict({'model.roi_head.bbox_head.cls_predictor_cfg.basis.type': basis,
-                         'model.roi_head.bbox_head.cls_predictor_cfg.embed_dim': None,  # the geometry's own d
+    det.merge_from_dict({'model.roi_head.bbox_head.cls_predictor_cfg.classifier.basis.type': basis,
+                         'model.roi_head.bbox_head.cls_predictor_cfg.classifier.embed_dim': None,  # the geometry's own d
                          'model.roi_head.mask_head.classifier.basis.type': basis,
                          'model.roi_head.mask_head.classifier.embed_dim': None})
     init_default_scope('mmdet')

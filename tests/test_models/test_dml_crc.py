@@ -8,9 +8,13 @@ from mmpretrain.registry import MODELS
 import mmebv.cls  # noqa: F401
 
 
-def build_head(**kwargs):
-    cfg = dict(type='DMLCRCClsHead', num_classes=3, in_channels=5, metric_dim=4, atoms_per_class=2)
-    return MODELS.build(dict(cfg, **kwargs))
+def build_head(num_classes=3, in_channels=5, **classifier):
+    classifier = dict(dict(type='DMLCRC', metric_dim=4, atoms_per_class=2), **classifier)
+    head = MODELS.build(dict(type='GeometricClsHead', num_classes=num_classes, in_channels=in_channels,
+                             classifier=classifier))
+    head.metric, head.atoms = head.classifier.metric, head.classifier.atoms
+    head.residuals = lambda feats: head.classifier.coding(feats[-1])[0]
+    return head
 
 
 def test_residuals_match_a_direct_ridge_solution():
@@ -44,7 +48,7 @@ def test_collaborative_loss_trains_metric_atoms_and_learns_a_toy_problem():
     for _ in range(100):
         optimizer.zero_grad()
         losses = head.loss((x, ), samples(labels))
-        assert set(losses) == {'loss_crc', 'loss_ce'}
+        assert set(losses) == {'loss', 'loss_ce'}
         total = sum(losses.values())
         total.backward()
         assert head.metric.grad.abs().sum() > 0 and head.atoms.grad.abs().sum() > 0
@@ -57,8 +61,10 @@ def test_collaborative_loss_trains_metric_atoms_and_learns_a_toy_problem():
 
 
 def test_bad_settings_are_refused():
-    with pytest.raises(ValueError, match='ridge must be > 0'):
+    with pytest.raises(ValueError, match=r'ridge=0 must be a finite number > 0'):
         build_head(ridge=0)
+    with pytest.raises(ValueError, match=r"atoms_per_class='4' must be an integer >= 1"):
+        build_head(atoms_per_class='4')
     with pytest.raises(ValueError, match='set in_channels to 7'):
         build_head()((torch.randn(2, 7), ))
 

@@ -6,7 +6,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mmebv.cls  # noqa: F401
-from mmebv.classifiers import EBVClassifier
+from mmebv.classifiers import FixedClassifier
 from mmebv.ebv import generate_ebv, save_basis
 
 
@@ -22,7 +22,7 @@ def test_logits_are_cosines_over_temperature():
     feats = (torch.randn(4, 12), )
     logits = head(feats)
     assert logits.shape == (4, 5)
-    embed = head.embed(feats)
+    embed = head.classifier.embed(feats[-1])
     assert torch.allclose(embed.norm(dim=1), torch.ones(4), atol=1e-6)
     assert torch.allclose(logits, embed @ head.classifier.basis.T / 0.1, atol=1e-5)
     assert logits.abs().max() <= 1 / 0.1 + 1e-4
@@ -30,7 +30,7 @@ def test_logits_are_cosines_over_temperature():
 
 def test_default_embed_dim_is_at_least_128():
     assert build_head(embed_dim=None).classifier.embed_dim == 128
-    assert EBVClassifier(8, 300).embed_dim == 300
+    assert FixedClassifier(8, 300).embed_dim == 300
 
 
 def test_loss_is_cross_entropy_on_the_logits():

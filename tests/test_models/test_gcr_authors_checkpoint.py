@@ -1,4 +1,4 @@
-"""The GCR authors' released checkpoints load into GrassmannClsHead as they are, with their logits.
+"""The GCR authors' released checkpoints load into the Grassmann classifier as they are, with their logits.
 
 Their head (innerlee/gcr, gcr/grassmann_head.py) keeps the class subspaces as one bias-free
 Linear weight ``head.fc.weight`` (N k, C), class i's orthonormal basis in rows i k .. (i + 1) k - 1,
@@ -10,6 +10,7 @@ import os.path as osp
 import pytest
 import torch
 import torch.nn.functional as F
+from mmebv.grassmann import orthonormality_error
 from helpers import ROOT, randomize_
 from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
@@ -52,14 +53,14 @@ def test_authors_checkpoint_loads_with_their_logits(authors_checkpoint):
     path, state = authors_checkpoint
     model = build_model()
     load_checkpoint(model, path, map_location='cpu', strict=True)  # no missing or unexpected key
-    assert torch.equal(model.head.subspaces.flatten(0, 1), state['head.fc.weight'])
+    assert torch.equal(model.head.classifier.subspaces.flatten(0, 1), state['head.fc.weight'])
     x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         features = model.extract_feat(x)[-1]
         expected = authors_logits(features, state['head.fc.weight'])
         logits = model(x, mode='tensor')
     assert (logits - expected).abs().max() < 1e-5
-    assert model.head.orthonormality_error() < 1e-5
+    assert orthonormality_error(model.head.classifier.subspaces.detach()) < 1e-5
 
 
 def test_weights_off_the_manifold_keep_their_logits_and_are_refused_in_training(authors_checkpoint, tmp_path):
@@ -75,7 +76,7 @@ def test_weights_off_the_manifold_keep_their_logits_and_are_refused_in_training(
         assert (model.head((features, )) - authors_logits(features, weight)).abs().max() < 1e-5
     samples = [DataSample().set_gt_label(i) for i in range(4)]
     with pytest.raises(RuntimeError, match='left the Grassmannian'):
-        model.head.loss((features, ), samples)
+        model.train().head.loss((features, ), samples)
 
 
 def test_a_head_weight_of_other_sizes_names_the_fix(authors_checkpoint, tmp_path):

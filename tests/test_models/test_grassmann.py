@@ -1,6 +1,5 @@
 """GCR: Grassmann math, the subspace head and Riemannian SGD."""
 import copy
-import functools
 
 import pytest
 import torch
@@ -12,9 +11,7 @@ from mmpretrain.registry import MODELS
 import mmebv.cls  # noqa: F401
 import mmebv.engine  # noqa: F401
 from mmebv.engine import RiemannianSGD
-from mmebv.grassmann import optim as optim_module
 from mmebv.grassmann import project_tangent, projection_norms, random_subspaces, retract, subspace_angles
-from mmebv.utils.memory import ReusableMemory
 
 
 @pytest.mark.parametrize('method', ['geodesic', 'qr', 'polar'])
@@ -46,7 +43,7 @@ def test_geodesic_step_equals_the_svd_form():
 
 
 def reference_rsgd(S, grads, lr, momentum, reorth, dampening=0.0):
-    """mmebv 0.1's Riemannian SGD on column bases (.., d, k): tangent projection, momentum kept in the
+    """Riemannian SGD written on column bases (.., d, k): tangent projection, momentum kept in the
     tangent space by projection, geodesic step, QR every ``reorth`` steps (and torch SGD's dampening)."""
     buffer = None
     for step, G in enumerate(grads, 1):
@@ -60,10 +57,8 @@ def reference_rsgd(S, grads, lr, momentum, reorth, dampening=0.0):
     return S
 
 
-@pytest.mark.parametrize('chunk_classes, dampening', [(None, 0.0), (2, 0.0), (None, 0.3)])  # None: one chunk
-def test_riemannian_sgd_steps_equal_the_01_column_layout_steps(chunk_classes, dampening, monkeypatch):
-    if chunk_classes:
-        monkeypatch.setattr(optim_module, 'CHUNK_NUMBERS', chunk_classes * 5 * 24)
+@pytest.mark.parametrize('dampening', [0.0, 0.3])
+def test_riemannian_sgd_steps_equal_the_column_layout_steps(dampening):
     head = build_head(num_classes=7, in_channels=24, subspace_dim=5).double()
     start = head.subspaces.detach().clone()
     grads = [torch.randn(7, 5, 24, dtype=torch.float64) for _ in range(12)]
@@ -77,53 +72,12 @@ def test_riemannian_sgd_steps_equal_the_01_column_layout_steps(chunk_classes, da
     assert torch.allclose(head.subspaces.detach(), expected.transpose(-2, -1), atol=1e-6)
 
 
-@pytest.mark.parametrize('options', [dict(momentum=0.9, nesterov=True), dict(momentum=0.0),
-                                     dict(momentum=0.9, dampening=0.1, retraction='qr'),
-                                     dict(momentum=0.9, retraction='polar', reorthonormalize_every=2)])
-def test_a_step_in_chunks_of_subspaces_equals_one_batch(options, monkeypatch):
-    grads = [torch.randn(7, 5, 24, dtype=torch.float64) for _ in range(4)]
-    runs = []
-    for numbers in (10**9, 3 * 5 * 24):  # one chunk; chunks of 3, 3 and 1 subspaces
-        monkeypatch.setattr(optim_module, 'CHUNK_NUMBERS', numbers)
-        head = build_head(num_classes=7, in_channels=24, subspace_dim=5).double()
-        optimizer = RiemannianSGD(head.parameters(), lr=0.1, **options)
-        for G in grads:
-            head.subspaces.grad = G.clone()
-            optimizer.step()
-        runs.append((head.subspaces.detach(), optimizer.state[head.subspaces].get('momentum_buffer')))
-    assert torch.allclose(runs[0][0], runs[1][0], atol=1e-12)
-    assert runs[0][1] is None or torch.allclose(runs[0][1], runs[1][1], atol=1e-12)
-
-
-def test_checkpoints_of_the_01_column_layout_load():
-    head = build_head()
-    old_state = {'subspaces': head.subspaces.detach().transpose(-2, -1).clone()}  # (N, d, k), as 0.1 saved
-    restored = build_head(seed=5)
-    restored.load_state_dict(old_state)
-    x = (torch.randn(3, 16), )
-    assert torch.equal(restored(x), head(x))
-
-
-def test_a_01_momentum_buffer_resumes_in_the_row_layout():
-    grads = [torch.randn(4, 3, 16) for _ in range(3)]
-    runs = []
-    for old_layout in (False, True):
-        head = build_head()
-        optimizer = RiemannianSGD(head.parameters(), lr=0.1, momentum=0.9)
-        head.subspaces.grad = grads[0].clone()
-        optimizer.step()
-        if old_layout:  # as mmebv 0.1 saved it: (N, d, k)
-            state = optimizer.state[head.subspaces]
-            state['momentum_buffer'] = state['momentum_buffer'].transpose(-2, -1).contiguous()
-        for G in grads[1:]:
-            head.subspaces.grad = G.clone()
-            optimizer.step()
-        runs.append(head.subspaces.detach())
-    assert torch.allclose(runs[0], runs[1], atol=1e-6)
-
-
-def build_head(**kwargs):
-    return MODELS.build(dict(dict(type='GrassmannClsHead', num_classes=4, in_channels=16, subspace_dim=3), **kwargs))
+def build_head(num_classes=4, in_channels=16, **classifier):
+    classifier = dict(dict(type='Grassmann', subspace_dim=3), **classifier)
+    head = MODELS.build(dict(type='GeometricClsHead', num_classes=num_classes, in_channels=in_channels,
+                             classifier=classifier))
+    head.subspaces = head.classifier.subspaces  # the one parameter, under a short name
+    return head
 
 
 def norms_one_class_at_a_time(x, subspaces):
@@ -143,82 +97,6 @@ def test_logit_is_scaled_norm_of_the_projection():
     assert torch.equal(head.subspaces.detach(), S)
 
 
-def test_the_head_writes_every_step_s_subspace_gradient_into_one_block():
-    head = build_head()
-    x, labels = torch.randn(5, 16), torch.arange(5) % 4
-    pointers = []
-    for _ in range(2):
-        head.subspaces.grad = None  # as optimizer.zero_grad()
-        placeholder = torch.empty_like(head.subspaces)  # takes the last gradient's memory if that was freed
-        head.loss((x, ), samples(labels))['loss'].backward()
-        pointers.append(head.subspaces.grad.data_ptr())
-    assert pointers[0] == pointers[1] != placeholder.data_ptr()
-
-
-@pytest.mark.parametrize('memory', [None, ReusableMemory()], ids=['new-gradient', 'reused-gradient'])
-def test_projection_norms_have_the_norms_gradient_and_no_nan_at_zero(memory):
-    x = torch.randn(5, 16, dtype=torch.float64, requires_grad=True)
-    subspaces = random_subspaces(4, 16, 3, seed=3).double().requires_grad_(True)
-    norms = functools.partial(projection_norms, gradient_memory=memory)
-    assert torch.autograd.gradcheck(norms, (x, subspaces))
-    assert torch.autograd.gradgradcheck(norms, (x, subspaces))  # a graph built in the backward
-    torch.testing.assert_close(norms(x, subspaces), norms_one_class_at_a_time(x, subspaces))
-    zero = torch.zeros(2, 16, requires_grad=True)  # an all-zero feature (dead ReLUs)
-    norms(zero, subspaces.detach().float()).sum().backward()
-    assert torch.equal(zero.grad, torch.zeros_like(zero))
-
-
-def test_the_reused_subspace_gradient_is_lent_again_only_when_nothing_refers_to_the_last_one():
-    x = torch.randn(5, 16)
-    subspaces = random_subspaces(4, 16, 3, seed=3).requires_grad_(True)
-    memory = ReusableMemory()
-
-    def gradient(scale: float) -> torch.Tensor:
-        subspaces.grad = None
-        projection_norms(scale * x, subspaces, memory).pow(2).sum().backward()
-        expected, = torch.autograd.grad(norms_one_class_at_a_time(scale * x, subspaces).pow(2).sum(), subspaces)
-        torch.testing.assert_close(subspaces.grad, expected)
-        return subspaces.grad
-
-    block = gradient(1.0).data_ptr()
-    subspaces.grad = None
-    placeholder = torch.empty_like(subspaces)  # takes the first gradient's memory if that was freed
-    assert gradient(2.0).data_ptr() == block != placeholder.data_ptr()
-    kept = subspaces.grad[1:]  # a slice holds the storage, so the memory stays lent
-    values = kept.clone()
-    assert gradient(3.0).data_ptr() != block
-    assert torch.equal(kept, values)
-    del kept
-    assert gradient(4.0).data_ptr() == block
-    assert copy.deepcopy(memory).borrow((2, 3), torch.float64).data_ptr() != block  # copies start empty
-
-
-def test_projection_norms_keep_the_linear_form_where_the_cpu_function_does_not_fit():
-    x, subspaces, memory = torch.randn(5, 16), random_subspaces(4, 16, 3, seed=3), ReusableMemory()
-    traced = torch.jit.trace(lambda x: projection_norms(x, subspaces, memory), x)
-    assert 'prim::PythonOp' not in {node.kind() for node in traced.graph.nodes()}  # FLOP counters read it
-    tiny = 1e-4 * x  # float16's summed squares underflow
-    torch.testing.assert_close(projection_norms(tiny.half(), subspaces.half(), memory).double(),
-                               norms_one_class_at_a_time(tiny.double(), subspaces.double()), rtol=1e-2, atol=0)
-    grads = torch.func.grad(lambda s: projection_norms(x, s).sum())(subspaces)  # the default composes
-    expected, = torch.autograd.grad(norms_one_class_at_a_time(x, subspaces.requires_grad_()).sum(), subspaces)
-    torch.testing.assert_close(grads, expected)
-    compiled = torch.compile(lambda x, s: projection_norms(x, s, memory), backend='eager', fullgraph=True)
-    torch.testing.assert_close(compiled(x, subspaces), norms_one_class_at_a_time(x, subspaces))
-    assert projection_norms(x, subspaces[:0], memory).shape == (5, 0)
-
-
-def test_projection_norms_under_cpu_autocast_take_the_autocast_product():
-    x = torch.randn(5, 16)
-    subspaces = random_subspaces(4, 16, 3, seed=3).requires_grad_(True)
-    with torch.autocast('cpu', dtype=torch.bfloat16):
-        norms = projection_norms(x, subspaces, ReusableMemory())
-    assert norms.dtype == torch.bfloat16
-    norms.float().sum().backward()
-    assert subspaces.grad.dtype == torch.float32 and subspaces.grad.isfinite().all()
-
-
-@pytest.mark.e2e  # a thousand optimizer steps: tens of seconds on 2 cores
 def test_1000_steps_keep_k8_bases_orthonormal_and_learn():
     head = build_head(num_classes=10, in_channels=32, subspace_dim=8)
     optimizer = RiemannianSGD(head.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-4)
@@ -290,8 +168,10 @@ def test_subspaces_trained_off_the_manifold_are_refused():
 
 
 def test_bad_settings_are_refused():
-    with pytest.raises(ValueError, match='k=40 needs 0 < k <= d=16'):
+    with pytest.raises(ValueError, match='subspace_dim=40 must be at most in_features=16'):
         build_head(subspace_dim=40)
+    with pytest.raises(ValueError, match=r'scale=0 must be a finite number > 0'):
+        build_head(scale=0)
     with pytest.raises(ValueError, match='retraction'):
         RiemannianSGD(build_head().parameters(), lr=0.1, retraction='cayley')
     with pytest.raises(ValueError, match='set in_channels to 8'):

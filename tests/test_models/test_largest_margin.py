@@ -48,8 +48,9 @@ def test_each_loss_decreases_on_a_toy_problem(name):
     assert value().item() < start - 0.05
 
 
-def build_head(**kwargs):
-    return MODELS.build(dict(dict(type='LargestMarginClsHead', num_classes=5, in_channels=6), **kwargs))
+def build_head(loss=dict(type='LMSoftmaxLoss', scale=64.0), **classifier):
+    return MODELS.build(dict(type='GeometricClsHead', num_classes=5, in_channels=6, loss=loss,
+                             classifier=dict(type='LargestMargin', **classifier)))
 
 
 def test_head_returns_each_term_and_the_zero_centroid_reaches_the_total_loss():
@@ -61,7 +62,7 @@ def test_head_returns_each_term_and_the_zero_centroid_reaches_the_total_loss():
     assert set(losses) == {'loss', 'loss_sample_margin', 'loss_zero_centroid'}
     total, _ = model.parse_losses(losses)
     assert torch.allclose(total, sum(losses.values()))
-    weight = model.head.fc.weight
+    weight = model.head.classifier.weight
     assert torch.allclose(losses['loss_zero_centroid'], zero_centroid(weight))
     (grad, ) = torch.autograd.grad(total, weight, retain_graph=True)
     (without, ) = torch.autograd.grad(losses['loss'] + losses['loss_sample_margin'], weight)
@@ -69,7 +70,7 @@ def test_head_returns_each_term_and_the_zero_centroid_reaches_the_total_loss():
 
 
 def test_logits_are_scaled_cosines():
-    head = build_head(scale=10.0)
+    head = build_head(scale=10.0, loss=dict(type='LMSoftmaxLoss', scale=10.0))
     logits = head((torch.randn(3, 6), ))
     assert logits.shape == (3, 5) and logits.abs().max() <= 10 + 1e-4
 
@@ -79,5 +80,7 @@ def test_soft_targets_and_inconsistent_scales_are_refused():
     soft = [DataSample().set_gt_score(torch.full((5, ), 0.2)) for _ in range(2)]
     with pytest.raises(ValueError, match='hard labels'):
         head.loss((torch.randn(2, 6), ), soft)
-    with pytest.raises(ValueError, match="differs from the head's scale"):
+    with pytest.raises(ValueError, match="LMSoftmaxLoss's scale 64.0 differs from the classifier's scale 30.0"):
         build_head(scale=30.0, loss=dict(type='LMSoftmaxLoss', scale=64.0))
+    with pytest.raises(ValueError, match=r'scale=-64 must be a finite number > 0'):
+        build_head(scale=-64, loss=dict(type='LMSoftmaxLoss', scale=64.0))

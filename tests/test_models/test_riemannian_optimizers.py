@@ -33,7 +33,8 @@ class Net(nn.Module):
         super().__init__()
         torch.manual_seed(0)
         self.features = nn.Linear(16, 16)
-        self.head = MODELS.build(dict(type='GrassmannClsHead', num_classes=4, in_channels=16, subspace_dim=3))
+        self.head = MODELS.build(dict(type='GeometricClsHead', num_classes=4, in_channels=16,
+                                      classifier=dict(type='Grassmann', subspace_dim=3)))
 
     def loss(self, x, labels):
         return self.head.loss((self.features(x), ), samples(labels))['loss']
@@ -54,7 +55,7 @@ def test_steps_keep_the_bases_orthonormal_and_learn(name):
     first = net.loss(x, labels).item()
     for _ in range(300):
         wrapper.update_params(net.loss(x, labels))
-    assert ortho_error(net.head.subspaces.detach()) < 1e-5
+    assert ortho_error(net.head.classifier.subspaces.detach()) < 1e-5
     assert net.loss(x, labels).item() < 0.5 * first
 
 
@@ -89,7 +90,7 @@ def test_grassmann_step_is_momentum_sgd_at_lr_times_factor(ours):
             net.loss(x, labels).backward()
             optimizer.step()
         nets[1].features.load_state_dict(nets[0].features.state_dict())  # same features, same head gradients
-    assert torch.allclose(nets[0].head.subspaces, nets[1].head.subspaces, atol=1e-6)
+    assert torch.allclose(nets[0].head.classifier.subspaces, nets[1].head.classifier.subspaces, atol=1e-6)
 
 
 @pytest.mark.parametrize('name', sorted(CONFIGS))

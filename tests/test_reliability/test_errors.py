@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmebv.classifiers import EBVClassifier
+from mmebv.classifiers import FixedClassifier
 from mmebv.utils.compiled_ops import require_mmcv_ops
 from mmebv.utils.custom_imports import check_custom_imports, registered_by
 
@@ -51,36 +51,36 @@ def test_the_import_map_matches_the_registries():
 
 
 def test_a_checkpoint_with_another_basis_is_refused_unless_adopted():
-    trained = EBVClassifier(8, 5, embed_dim=8, basis=dict(seed=0))
+    trained = FixedClassifier(8, 5, embed_dim=8, basis=dict(seed=0))
     with pytest.raises(ValueError, match=r"checkpoint's basis .* is not the one this config builds.*"
                                          r"adopt_checkpoint_basis=True"):
-        EBVClassifier(8, 5, embed_dim=8, basis=dict(seed=1)).load_state_dict(trained.state_dict())
+        FixedClassifier(8, 5, embed_dim=8, basis=dict(seed=1)).load_state_dict(trained.state_dict())
     with pytest.raises(ValueError, match='is not the one this config builds'):
-        EBVClassifier(8, 6, embed_dim=8).load_state_dict(trained.state_dict())
-    adopted = EBVClassifier(8, 6, embed_dim=8, basis=dict(seed=1), adopt_checkpoint_basis=True)
+        FixedClassifier(8, 6, embed_dim=8).load_state_dict(trained.state_dict())
+    adopted = FixedClassifier(8, 6, embed_dim=8, basis=dict(seed=1), adopt_checkpoint_basis=True)
     adopted.load_state_dict(trained.state_dict())
     assert torch.equal(adopted.basis, trained.basis) and adopted.num_classes == 5
 
 
 def test_a_basis_equal_up_to_rounding_loads_bit_exactly():
-    trained = EBVClassifier(8, 5, embed_dim=8)
+    trained = FixedClassifier(8, 5, embed_dim=8)
     state = trained.state_dict()
     state['basis'] = state['basis'] + 1e-7  # as if generated on other hardware
-    model = EBVClassifier(8, 5, embed_dim=8)
+    model = FixedClassifier(8, 5, embed_dim=8)
     model.load_state_dict(state)
     assert torch.equal(model.basis, state['basis'])
 
 
 def test_a_basis_built_from_the_same_arguments_elsewhere_loads_with_a_warning():
-    trained = EBVClassifier(8, 12, embed_dim=6, basis=dict(seed=0))  # N > d: a refined basis
+    trained = FixedClassifier(8, 12, embed_dim=6, basis=dict(seed=0))  # N > d: a refined basis
     state = trained.state_dict()
     state['basis'] = torch.nn.functional.normalize(state['basis'] + 0.05 * torch.randn(12, 6), dim=1)  # other rounding
-    here = EBVClassifier(8, 12, embed_dim=6, basis=dict(seed=0))
+    here = FixedClassifier(8, 12, embed_dim=6, basis=dict(seed=0))
     with pytest.warns(UserWarning, match="built from the same arguments .* using the checkpoint's"):
         here.load_state_dict(state)
     assert torch.equal(here.basis, state['basis'])
     with pytest.raises(ValueError, match='is not the one this config builds'):  # other arguments: refused
-        EBVClassifier(8, 12, embed_dim=6, basis=dict(seed=1)).load_state_dict(state)
+        FixedClassifier(8, 12, embed_dim=6, basis=dict(seed=1)).load_state_dict(state)
     del state['basis_origin']  # as mmebv 0.1 saved it: no origin, so no way to tell
     with pytest.raises(ValueError, match='is not the one this config builds'):
-        EBVClassifier(8, 12, embed_dim=6, basis=dict(seed=0)).load_state_dict(state)
+        FixedClassifier(8, 12, embed_dim=6, basis=dict(seed=0)).load_state_dict(state)

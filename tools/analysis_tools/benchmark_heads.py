@@ -58,7 +58,7 @@ class RandomUnitBasis(BasisProvider):
 
 def ebv(dim: int, num_classes: int, chunked: bool = False, half: bool = False, **classifier) -> dict:
     basis = dict(type='EBV') if num_classes <= dim else dict(type='RandomUnit-benchmark')
-    cfg = dict(type='EBVClsHead', classifier=dict(embed_dim=dim, basis=basis, **classifier))
+    cfg = dict(type='GeometricClsHead', classifier=dict(type='Fixed', embed_dim=dim, basis=basis, **classifier))
     if half:
         cfg['classifier']['basis_dtype'] = 'bfloat16'
     if chunked:
@@ -79,23 +79,24 @@ def variants(num_classes: int, in_channels: int, gcr_max_classes: int) -> list:
     if num_classes > FULL_LOGITS_UP_TO:
         out.append(('EBV d=512, chunked loss, bf16 basis', ebv(512, num_classes, chunked=True, half=True)))
     if num_classes <= gcr_max_classes:
-        out.append(('GCR k=8', dict(type='GrassmannClsHead', subspace_dim=8)))
+        out.append(('GCR k=8', dict(type='GeometricClsHead', classifier=dict(type='Grassmann', subspace_dim=8))))
     return out
 
 
 def estimated_gib(cfg: dict, num_classes: int, in_channels: int, batch: int) -> float:
     """What a head needs at its peak, roughly: its tensors with gradients and momentum, and the
     logits with their gradient (and softmax) unless the loss is chunked."""
+    subspaces = cfg.get('classifier', {}).get('subspace_dim', 1)  # k for GCR, 1 for a vector per class
     if cfg['type'] == 'LinearClsHead':
         held = 3 * num_classes * in_channels * 4
-    elif cfg['type'] == 'GrassmannClsHead':
-        held = 3 * num_classes * in_channels * cfg['subspace_dim'] * 4
+    elif cfg['classifier']['type'] == 'Grassmann':
+        held = 3 * num_classes * in_channels * subspaces * 4
     else:
         classifier = cfg['classifier']
         held = num_classes * classifier['embed_dim'] * (2 if 'basis_dtype' in classifier else 4)
         held += 3 * in_channels * classifier['embed_dim'] * 4 if classifier.get('with_projection', True) else 0
     chunked = cfg.get('loss', {}).get('type') == 'ChunkedCrossEntropyLoss'
-    logits = 0 if chunked else 3 * batch * num_classes * 4 * (8 if cfg['type'] == 'GrassmannClsHead' else 1)
+    logits = 0 if chunked else 3 * batch * num_classes * 4 * subspaces
     return (held + logits) / 2**30
 
 
@@ -172,7 +173,7 @@ def whole_model_rows(batch: int, steps: int) -> None:
     heads = [('FC', dict(type='LinearClsHead'), 'SGD'),
              ('EBV d=1000', ebv(1000, 1000), 'SGD'),
              ('EBV d=512', ebv(512, 1000), 'SGD'),
-             ('GCR k=8', dict(type='GrassmannClsHead', subspace_dim=8), 'RiemannianSGD')]
+             ('GCR k=8', dict(type='GeometricClsHead', classifier=dict(type='Grassmann', subspace_dim=8)), 'RiemannianSGD')]
     generator = torch.Generator().manual_seed(0)
     inputs = torch.randint(0, 256, (batch, 3, 224, 224), generator=generator, dtype=torch.uint8)
     labels = torch.randint(0, 1000, (batch, ), generator=generator)

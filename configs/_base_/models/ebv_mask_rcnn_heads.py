@@ -6,7 +6,8 @@
 custom_imports = dict(imports=['mmebv.det', 'mmebv.engine'], allow_failed_imports=False)
 ebv_roi_head = dict(
     bbox_head=dict(
-        cls_predictor_cfg=dict(type='EBVLinear', embed_dim=81, temperature=0.07, basis=dict(type='EBV'))),
+        cls_predictor_cfg=dict(
+            type='EBVLinear', classifier=dict(type='Fixed', embed_dim=81, temperature=0.07, basis=dict(type='EBV')))),
     mask_head=dict(
         type='EBVFCNMaskHead',
-        classifier=dict(embed_dim=81, temperature=0.07, basis=dict(type='EBV', num_vectors=81))))
+        classifier=dict(type='Fixed', embed_dim=81, temperature=0.07, basis=dict(type='EBV', num_vectors=81))))

@@ -6,7 +6,7 @@
 # A child config merges these with `model = dict(decode_head=_base_.ebv_uper_head, ...)`.
 custom_imports = dict(imports=['mmebv.seg', 'mmebv.engine'], allow_failed_imports=False)
 # the EBV seed defaults to 0
-ebv_classifier = dict(temperature=0.07, basis=dict(type='EBV'))
+ebv_classifier = dict(type='Fixed', temperature=0.07, basis=dict(type='EBV'))
 ebv_uper_head = dict(type='EBVUPerHead', classifier=ebv_classifier)
 ebv_fcn_head = dict(type='EBVFCNHead', classifier=ebv_classifier)
 ebv_fpn_head = dict(type='EBVFPNHead', classifier=ebv_classifier)

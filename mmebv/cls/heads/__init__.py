@@ -1,7 +1,3 @@
-from .checked_cls_head import CheckedClsHead
-from .dml_crc_cls_head import DMLCRCClsHead
-from .fixed_cls_head import EBVClsHead, FixedClsHead
-from .grassmann_cls_head import GrassmannClsHead
-from .largest_margin_cls_head import LargestMarginClsHead
+from .geometric_cls_head import EBVClsHead, GeometricClsHead
 
-__all__ = ['CheckedClsHead', 'DMLCRCClsHead', 'EBVClsHead', 'FixedClsHead', 'GrassmannClsHead', 'LargestMarginClsHead']
+__all__ = ['EBVClsHead', 'GeometricClsHead']
