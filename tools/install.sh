@@ -16,7 +16,8 @@
 #   8. mmebv itself, editable (or, with MMEBV_INSTALL=regular, as a regular package: what
 #      `mim train/test mmebv` need, since mim looks for tools/ inside the installed package), without
 #      touching torch or mmcv.
-#   9. what the tests and the lint step need (requirements/tests.txt: pytest, ruff, matplotlib), and
+#   9. what the tests and the lint step need (requirements/tests.txt: pytest, ruff, matplotlib), the
+#      documentation's build (requirements/docs.txt: sphinx, myst-parser, furo), and
 #      openmim (without its opendatalab dependency, which pins setuptools) with requirements/mim.txt.
 #
 # The stack's versions (steps 1-6) come from mmebv/stack.py (TESTED), the one place they are written;
@@ -181,8 +182,8 @@ case "${MMEBV_INSTALL:-editable}" in
 esac
 
 # 9. test and lint requirements (the README's test command needs pytest in this environment).
-say "installing the test requirements (requirements/tests.txt) and openmim (requirements/mim.txt)"
-pip_install -q -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/mim.txt"
+say "installing the test and docs requirements (requirements/tests.txt, docs.txt) and openmim (requirements/mim.txt)"
+pip_install -q -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/mim.txt" -r "$ROOT/requirements/docs.txt"
 pip_install -q --no-deps openmim==0.3.9
 
 "$PY" - <<'EOF'
