@@ -41,7 +41,8 @@ def test_bbox_head_gets_one_fixed_vector_per_class_and_background():
     from mmdet.registry import MODELS
     init_default_scope('mmdet')
     head = MODELS.build(dict(type='Shared2FCBBoxHead', in_channels=8, fc_out_channels=32, roi_feat_size=7,
-                             num_classes=80, cls_predictor_cfg=dict(type='EBVLinear', classifier=dict(basis=dict(type='EBV', seed=3)))))
+                             num_classes=80,
+                             cls_predictor_cfg=dict(type='EBVLinear', classifier=dict(basis=dict(type='EBV', seed=3)))))
     head.init_weights()
     assert isinstance(head.fc_cls, FixedClassifier) and head.fc_cls.in_features == 32
     assert torch.equal(head.fc_cls.basis, generate_ebv(81, 128, seed=3))
@@ -118,7 +119,8 @@ def test_every_fixed_geometry_is_one_config_line_in_detection_and_segmentation(b
     from mmengine.registry import MODELS
     det = Config.fromfile(osp.join(ROOT, 'configs/mask-rcnn_r50_ebv_coco.py'))
     det.merge_from_dict({'model.roi_head.bbox_head.cls_predictor_cfg.classifier.basis.type': basis,
-                         'model.roi_head.bbox_head.cls_predictor_cfg.classifier.embed_dim': None,  # the geometry's own d
+                         # the geometry's own d
+                         'model.roi_head.bbox_head.cls_predictor_cfg.classifier.embed_dim': None,
                          'model.roi_head.mask_head.classifier.basis.type': basis,
                          'model.roi_head.mask_head.classifier.embed_dim': None})
     init_default_scope('mmdet')

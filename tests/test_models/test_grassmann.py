@@ -97,6 +97,17 @@ def test_logit_is_scaled_norm_of_the_projection():
     assert torch.equal(head.subspaces.detach(), S)
 
 
+def test_projection_norms_have_the_norms_gradient_and_no_nan_at_zero():
+    x = torch.randn(5, 16, dtype=torch.float64, requires_grad=True)
+    subspaces = random_subspaces(4, 16, 3, seed=3).double().requires_grad_(True)
+    assert torch.autograd.gradcheck(projection_norms, (x, subspaces))
+    torch.testing.assert_close(projection_norms(x, subspaces), norms_one_class_at_a_time(x, subspaces))
+    zero = torch.zeros(2, 16, requires_grad=True)  # an all-zero feature (dead ReLUs)
+    projection_norms(zero, subspaces.detach().float()).sum().backward()
+    assert torch.equal(zero.grad, torch.zeros_like(zero))
+
+
+@pytest.mark.e2e  # a thousand optimizer steps: tens of seconds on 2 cores
 def test_1000_steps_keep_k8_bases_orthonormal_and_learn():
     head = build_head(num_classes=10, in_channels=32, subspace_dim=8)
     optimizer = RiemannianSGD(head.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-4)

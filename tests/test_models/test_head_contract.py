@@ -13,7 +13,8 @@ import mmebv.cls  # noqa: F401
 from mmebv.classifiers import BASES, CLASSIFIERS
 
 N, C, B = 5, 16, 6
-CASES = [(name, None) for name in sorted(CLASSIFIERS) if name != 'Fixed'] + [('Fixed', basis) for basis in sorted(BASES)]
+CASES = [(name, None) for name in sorted(CLASSIFIERS) if name != 'Fixed']
+CASES += [('Fixed', basis) for basis in sorted(BASES)]
 
 
 def build(name, basis, **kwargs):

@@ -173,7 +173,8 @@ def whole_model_rows(batch: int, steps: int) -> None:
     heads = [('FC', dict(type='LinearClsHead'), 'SGD'),
              ('EBV d=1000', ebv(1000, 1000), 'SGD'),
              ('EBV d=512', ebv(512, 1000), 'SGD'),
-             ('GCR k=8', dict(type='GeometricClsHead', classifier=dict(type='Grassmann', subspace_dim=8)), 'RiemannianSGD')]
+             ('GCR k=8', dict(type='GeometricClsHead', classifier=dict(type='Grassmann', subspace_dim=8)),
+              'RiemannianSGD')]
     generator = torch.Generator().manual_seed(0)
     inputs = torch.randint(0, 256, (batch, 3, 224, 224), generator=generator, dtype=torch.uint8)
     labels = torch.randint(0, 1000, (batch, ), generator=generator)
