@@ -28,8 +28,9 @@ class GrassmannClassifier(ClassifierLayer):
     contiguous, so the logits are one matrix product. Train them with ``RiemannianSGD`` (or
     ``RiemannianAdamW``/``RiemannianLamb``), which keeps them on the Grassmannian and gives them no
     weight decay; every 10th training forward (training mode, gradients on) measures how far they
-    are from orthonormal, and a Euclidean optimizer's drift stops the run with that fix named. No weight init touches them (the
-    name is not ``weight``); they start as seeded random orthonormal bases. The logits are never
+    are from orthonormal, and a Euclidean optimizer's drift stops the run with that fix named. No
+    weight init touches them (the name is not ``weight``); they start as seeded random orthonormal
+    bases. The logits are never
     negative, so a sigmoid loss (Mask R-CNN's mask head) cannot use them (``signed_logits = False``).
 
     Args:
