@@ -10,15 +10,15 @@ from mmengine.registry import MODELS, init_default_scope
 # the name part of each kind of config -> the mmebv classifier modules such a config holds (an FC
 # twin holds none of them) and, for fixed classifiers, the basis type they hold
 HEAD_OF = {
-    'ebv': ({'FixedClassifier', 'EBVLinear'}, 'EBV'),
+    'ebv': ({'FixedClassifier'}, 'EBV'),
     'etf': ({'FixedClassifier'}, 'SimplexETF'),
     'hadamard': ({'FixedClassifier'}, 'Hadamard'),
     'maxsep': ({'FixedClassifier'}, 'MaxSeparation'),
     'fc': (set(), None),
-    'gcr': ({'GrassmannClsHead'}, None),
-    'lmsoftmax': ({'LargestMarginClsHead'}, None),
-    'lmsoftmax-zc': ({'LargestMarginClsHead'}, None),
-    'dmlcrc': ({'DMLCRCClsHead'}, None),
+    'gcr': ({'GrassmannClassifier'}, None),
+    'lmsoftmax': ({'LargestMarginClassifier'}, None),
+    'lmsoftmax-zc': ({'LargestMarginClassifier'}, None),
+    'dmlcrc': ({'DMLCRCClassifier'}, None),
     'arcface': ({'ArcFaceClsHead'}, None),
 }
 

@@ -131,7 +131,7 @@ class FixedClassifier(ClassifierLayer):
         if saved is not None:
             same = saved.shape == self.basis.shape and torch.allclose(
                 saved.to(self.basis), self.basis, rtol=0, atol=SAME_BASIS_ATOL)
-            if not same and saved_origin is not None and \
+            if not same and saved_origin is not None and saved.shape == self.basis.shape and \
                     decode_origin(saved_origin) == decode_origin(self.basis_origin):
                 warnings.warn(f'{type(self).__name__}: the checkpoint\'s basis was built from the same arguments '
                               f'({self.basis_meta}) but differs from the one built here by up to '

@@ -14,6 +14,6 @@ from mmebv.utils.compiled_ops import require_mmcv_ops
 check_supported('torch', 'mmengine', 'mmdet', 'mmcv', hard=('mmcv', ))
 require_mmcv_ops('detection')
 
-from .classifiers import EBVFCNMaskHead, GeometricFCNMaskHead, LMSoftmaxDetLoss, ebv_linear, geometric_linear  # noqa: E402
+from .classifiers import EBVFCNMaskHead, EBVLinear, GeometricFCNMaskHead, GeometricLinear, LMSoftmaxDetLoss  # noqa: E402
 
-__all__ = ['EBVFCNMaskHead', 'GeometricFCNMaskHead', 'LMSoftmaxDetLoss', 'ebv_linear', 'geometric_linear']
+__all__ = ['EBVFCNMaskHead', 'EBVLinear', 'GeometricFCNMaskHead', 'GeometricLinear', 'LMSoftmaxDetLoss']

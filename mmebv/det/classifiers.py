@@ -23,8 +23,8 @@ def build_box_classifier(in_features: int, out_features: int, classifier: Option
     return layer
 
 
-@MODELS.register_module(name='GeometricLinear')
-def geometric_linear(in_features: int, out_features: int, classifier: Optional[dict] = None) -> ClassifierLayer:
+@MODELS.register_module()
+def GeometricLinear(in_features: int, out_features: int, classifier: Optional[dict] = None) -> ClassifierLayer:
     """A box head's classifier from ``cls_predictor_cfg=dict(type='GeometricLinear', classifier=dict(...))``.
 
     mmdet builds it with ``in_features`` and ``out_features`` (the class count plus one for
@@ -39,8 +39,8 @@ def geometric_linear(in_features: int, out_features: int, classifier: Optional[d
     return build_box_classifier(in_features, out_features, classifier, None, 'GeometricLinear')
 
 
-@MODELS.register_module(name='EBVLinear')
-def ebv_linear(in_features: int, out_features: int, classifier: Optional[dict] = None) -> ClassifierLayer:
+@MODELS.register_module()
+def EBVLinear(in_features: int, out_features: int, classifier: Optional[dict] = None) -> ClassifierLayer:
     """``GeometricLinear`` with an EBV ``Fixed`` classifier by default."""
     return build_box_classifier(in_features, out_features, classifier, EBV, 'EBVLinear')
 

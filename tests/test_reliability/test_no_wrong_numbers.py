@@ -63,12 +63,11 @@ def test_check_weights_match_applies_the_modules_own_loading_rules():
     cfg = Config.fromfile(osp.join(ROOT, 'configs/gcr/smallconvnet_gcr_1xb128-5e_fashion-mnist.py'))
     gcr = MODELS.build(cfg.model)
     state = dict(gcr.state_dict())
-    state['head.fc.weight'] = state.pop('head.subspaces').flatten(0, 1)  # the GCR authors' layout
+    state['head.fc.weight'] = state.pop('head.classifier.subspaces').flatten(0, 1)  # the GCR authors' layout
     check_weights_match(gcr, state)
     cfg = Config.fromfile(osp.join(ROOT, 'configs/ebv/smallconvnet_ebv_1xb128-5e_fashion-mnist.py'))
     ebv = MODELS.build(cfg.model)
     state = dict(ebv.state_dict())
-    del state['head.classifier.basis_origin']  # mmebv 0.1 saved no origin
     check_weights_match(ebv, state)
     state['head.classifier.basis'] = state['head.classifier.basis'][:, :64]
     with pytest.raises(ValueError, match='is not the one this config builds'):
