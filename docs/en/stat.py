@@ -25,7 +25,7 @@ def _metrics(model: dict) -> str:
     cells = []
     for result in model.get('Results') or []:
         for name, value in (result.get('Metrics') or {}).items():
-            cells.append(f'{name} {value} ({result["Dataset"]})')
+            cells.append(f'{name}: {value}')
     return '<br>'.join(cells) or '-'
 
 
@@ -52,8 +52,9 @@ def model_zoo_lines() -> List[str]:
         metafiles = yaml.safe_load(f)['Import']
     models, pages = [], []
     lines = ['# Model zoo', '',
-             'Generated from `configs/*/metafile.yml` by `docs/en/stat.py` at every build. A result either was',
-             '"measured here" (the command is in the folder\'s README) or is the authors\' figure, "not run here".',
+             'Generated from `configs/*/metafile.yml` by `docs/en/stat.py` at every build. Each model is the',
+             'config of the same name under `configs/`. A result either was "measured here" (the command is in',
+             'the folder\'s page) or is the authors\' figure, "not run here".',
              'Parameters and FLOPs were counted with `python tools/analysis_tools/get_flops.py CONFIG` at the',
              "config's input size. Weights are listed only where a file exists.", '']
     body = []
@@ -63,20 +64,21 @@ def model_zoo_lines() -> List[str]:
         collection = meta['Collections'][0]
         paper = collection.get('Paper') or {}
         folder = osp.basename(osp.dirname(metafile))
+        with_weights = (' weights |', '---|') if any(m.get('Weights') for m in meta['Models']) else ('', '')
         pages.append(copy_readme(folder))
         title = paper.get('Title', collection['Name'])
         cite = f'[{title}]({paper["URL"]})' if paper.get('URL') else title
         body += [f'## {collection["Name"]}', '',
                  f'{cite} · the configs and their results: [configs/{folder}](papers/{folder}.md)', '',
-                 '| model | config | params (M) | FLOPs (G) | results | source | weights |',
-                 '|---|---|---|---|---|---|---|']
+                 '| model | trained on | params (M) | FLOPs (G) | results | source |' + with_weights[0],
+                 '|---|---|---|---|---|---|' + with_weights[1]]
         for model in meta['Models']:
             models.append(model)
             meta_data = model.get('Metadata') or {}
-            weights = f'[file]({model["Weights"]})' if model.get('Weights') else '-'
-            body.append(f'| {model["Name"]} | `{model["Config"]}` | '
+            weights = (f' [file]({model["Weights"]}) |' if model.get('Weights') else ' - |') if with_weights[0] else ''
+            body.append(f'| {model["Name"]} | {meta_data.get("Training Data", "-")} | '
                         f'{_scaled(meta_data.get("Parameters"), 1e6)} | {_scaled(meta_data.get("FLOPs"), 1e9)} | '
-                        f'{_metrics(model)} | {_source(model)} | {weights} |')
+                        f'{_metrics(model)} | {_source(model)} |{weights}')
         body.append('')
     measured = sum('measured here' in (m.get('Metadata') or {}).get('Results Source', '') for m in models)
     lines += [f'{len(models)} configs in {len(metafiles)} folders; {measured} with results measured here.', '']

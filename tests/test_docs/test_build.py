@@ -25,7 +25,7 @@ def test_generated_pages_follow_the_metafiles_and_the_stack():
     for metafile in metafiles:
         with open(osp.join(ROOT, metafile), encoding='utf-8') as f:
             for model in yaml.safe_load(f)['Models']:
-                assert f'| {model["Name"]} | `{model["Config"]}` |' in zoo
+                assert f'| {model["Name"]} | {model["Metadata"]["Training Data"]} |' in zoo
     with open(osp.join(DOCS, 'notes', 'compatibility.md'), encoding='utf-8') as f:
         matrix = f.read()
     for name, version in stack.TESTED.items():
