@@ -14,13 +14,13 @@ from .dml_crc import DMLCRCClassifier
 from .fixed_classifier import FixedClassifier
 from .grassmann import GrassmannClassifier
 from .largest_margin import LargestMarginClassifier
-from .layer import IGNORE, ClassifierLayer
+from .layer import IGNORE, ClassifierLayer, add_loss_terms
 from .registry import (BASES, CLASSIFIERS, BasisProvider, build_basis_provider, build_classifier, register_basis,
                        register_classifier)
 
 __all__ = [
     'BASES', 'BasisProvider', 'CLASSIFIERS', 'ClassifierLayer', 'DMLCRCClassifier', 'DeferredChecks',
     'DenseClassifierMixin', 'EBVBasis', 'FixedClassifier', 'GrassmannClassifier', 'HadamardBasis', 'IGNORE',
-    'LargestMarginClassifier', 'MaxSeparationBasis', 'SimplexETFBasis', 'build_basis_provider', 'build_classifier',
+    'LargestMarginClassifier', 'MaxSeparationBasis', 'SimplexETFBasis', 'add_loss_terms', 'build_basis_provider', 'build_classifier',
     'build_on_rank0', 'check_count', 'check_feature_size', 'check_real', 'register_basis', 'register_classifier'
 ]

@@ -36,7 +36,7 @@ class DMLCRCClassifier(ClassifierLayer):
        representation classifies (Zhang, Yang & Feng, "Sparse representation or collaborative
        representation: which helps face recognition?", ICCV 2011).
     4. Loss: the host's loss on those logits trains L, the atoms and the backbone end to end
-       through the solve; the layer adds ``loss_ce`` = ``ce_weight`` × cross-entropy of a linear
+       through the solve; the layer adds ``loss_linear_ce`` = ``ce_weight`` × cross-entropy of a linear
        classifier on x — the collaborative loss. Prediction uses the residuals only.
 
     Why this form: learnable class atoms (rather than the training set, as in classic CRC) keep
@@ -119,10 +119,10 @@ class DMLCRCClassifier(ClassifierLayer):
             return {}
         linear = self.fc(x.movedim(self.channel_dim, -1)).flatten(0, -2)  # (M, N)
         if target.is_floating_point():  # soft scores (B, N)
-            return dict(loss_ce=self.ce_weight * F.cross_entropy(linear, target))
+            return dict(loss_linear_ce=self.ce_weight * F.cross_entropy(linear, target))
         labels = target.reshape(-1)
         total = F.cross_entropy(linear, labels, ignore_index=IGNORE, reduction='sum')
-        return dict(loss_ce=self.ce_weight * total / (labels != IGNORE).sum().clamp_min(1))
+        return dict(loss_linear_ce=self.ce_weight * total / (labels != IGNORE).sum().clamp_min(1))
 
     def extra_repr(self) -> str:
         return (f'{super().extra_repr()}, atoms_per_class={self.atoms_per_class}, metric_dim={self.metric.shape[0]}, '

@@ -116,6 +116,19 @@ class ClassifierLayer(nn.Module):
         return f'in_features={self.in_features}, num_classes={self.num_classes}, channel_dim={self.channel_dim}'
 
 
+def add_loss_terms(losses: Dict[str, torch.Tensor], layer: ClassifierLayer, x: torch.Tensor,
+                   target: torch.Tensor) -> Dict[str, torch.Tensor]:
+    """``losses`` (the host's) with ``layer``'s :meth:`~ClassifierLayer.loss_terms` added; a term
+    named like one of the host's losses is refused rather than silently replacing it."""
+    terms = layer.loss_terms(x, target)
+    clash = sorted(set(terms) & set(losses))
+    if clash:
+        raise KeyError(f'{type(layer).__name__}\'s loss terms {clash} have the names of the host\'s own losses: '
+                       f'rename the host loss (e.g. its loss_name)')
+    losses.update(terms)
+    return losses
+
+
 def flat_labels(target: torch.Tensor) -> tuple:
     """Hard labels of any layout as a flat (M, ) tensor and the mask of those that count."""
     labels = target.reshape(-1)

@@ -2,7 +2,7 @@
 
 Each is the host head unchanged (its convs, loss and inference) except for the last 1x1 conv, which
 becomes the configured layer (``classifier=dict(type=...)``, see :mod:`mmebv.classifiers`); the
-layer's own loss terms (DML-CRC's ``loss_ce``, the largest-margin regularisers) are added to the
+layer's own loss terms (DML-CRC's ``loss_linear_ce``, the largest-margin regularisers) are added to the
 host's loss, on the features at the classifier's resolution with the labels resized to it (nearest).
 The ``EBV*`` twins default to an EBV ``Fixed`` classifier.
 
@@ -20,6 +20,7 @@ from mmseg.models.decode_heads import FCNHead, FPNHead, UPerHead
 from mmseg.registry import MODELS
 
 from mmebv.classifiers import IGNORE, DenseClassifierMixin
+from mmebv.classifiers.layer import add_loss_terms
 from mmebv.losses import lm_softmax
 
 EBV = dict(type='Fixed', basis=dict(type='EBV'))
@@ -44,7 +45,7 @@ class GeometricDecodeHeadMixin(DenseClassifierMixin):
             labels = self._stack_batch_gt(batch_data_samples).float()
             labels = F.interpolate(labels, size=feat.shape[2:], mode='nearest').squeeze(1).long()
             labels = torch.where(labels == self.ignore_index, IGNORE, labels)
-            losses.update(self.conv_seg.loss_terms(feat, labels))
+            add_loss_terms(losses, self.conv_seg, feat, labels)
         return losses
 
 

@@ -48,7 +48,7 @@ def test_collaborative_loss_trains_metric_atoms_and_learns_a_toy_problem():
     for _ in range(100):
         optimizer.zero_grad()
         losses = head.loss((x, ), samples(labels))
-        assert set(losses) == {'loss', 'loss_ce'}
+        assert set(losses) == {'loss', 'loss_linear_ce'}
         total = sum(losses.values())
         total.backward()
         assert head.metric.grad.abs().sum() > 0 and head.atoms.grad.abs().sum() > 0

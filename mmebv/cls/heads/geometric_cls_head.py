@@ -8,6 +8,7 @@ from mmpretrain.structures import DataSample
 
 from mmebv.classifiers import FixedClassifier, LargestMarginClassifier, build_classifier
 from mmebv.classifiers.registry import with_default
+from mmebv.classifiers.layer import add_loss_terms
 from mmebv.classifiers.checks import attach_checks, check_count, expect_finite, expect_labels_in_range
 
 from ..losses import CosineScoreLoss, EmbeddingLoss, LMSoftmaxLoss
@@ -19,7 +20,7 @@ class GeometricClsHead(ClsHead):
 
     Features (B, C) of the last stage -> ``classifier`` -> (B, N) logits; training is the
     configured loss on the logits plus the layer's own terms (:meth:`ClassifierLayer.loss_terms`,
-    e.g. GCR's none, DML-CRC's ``loss_ce``, the largest-margin regularisers); prediction is the
+    e.g. GCR's none, DML-CRC's ``loss_linear_ce``, the largest-margin regularisers); prediction is the
     arg max. The head checks labels against N (deferred on accelerators, no synchronisation per
     step), every loss for finiteness, and refuses soft targets (Mixup, CutMix) where the layer's
     terms need hard labels. Two losses take other inputs than logits, for a ``Fixed`` classifier
@@ -99,7 +100,7 @@ class GeometricClsHead(ClsHead):
                                                 1.0 / self.classifier.temperature))
         else:
             losses = self.loss_on_target(self.classifier(x), target, **kwargs)
-        losses.update(self.classifier.loss_terms(x, target))
+        add_loss_terms(losses, self.classifier, x, target)
         for name, value in losses.items():
             if 'loss' in name:
                 expect_finite(self.checks, name, value, f'{name} of {type(self).__name__}')

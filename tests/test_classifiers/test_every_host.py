@@ -1,0 +1,132 @@
+"""Every registered classifier layer on every host: mmpretrain's head (tests/test_models/
+test_head_contract.py), mmdet's box classifier and mask head, mmseg's decode heads. Each builds from
+``classifier=dict(type=...)``, gives logits of the host's shape, trains (a finite loss whose gradient
+reaches the layer's trainable tensors) and adds its own loss terms where it has them."""
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+
+import mmebv.det  # noqa: F401
+import mmebv.seg  # noqa: F401
+from mmebv.classifiers import BASES, CLASSIFIERS, IGNORE, add_loss_terms
+
+# one case per layer, and the fixed classifier once per basis; DML-CRC's linear term and the
+# largest-margin regularisers on, where the host can add them
+CASES = [dict(type=name) for name in sorted(CLASSIFIERS) if name != 'Fixed']
+CASES += [dict(type='Fixed', basis=dict(type=basis)) for basis in sorted(BASES)]
+WITH_TERMS = {'LargestMargin': dict(sample_margin_weight=1.0, zero_centroid_weight=1.0), 'DMLCRC': dict(ce_weight=1.0)}
+WITHOUT_TERMS = {'LargestMargin': dict(sample_margin_weight=0.0, zero_centroid_weight=0.0), 'DMLCRC': dict(ce_weight=0.0)}
+
+
+def case_id(cfg):
+    return cfg['type'] + (f"-{cfg['basis']['type']}" if 'basis' in cfg else '')
+
+
+def trainable(layer):
+    return [p for p in layer.parameters() if p.requires_grad]
+
+
+def assert_trained(layer, loss):
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in trainable(layer))
+    assert any(p.grad.abs().sum() > 0 for p in trainable(layer))
+
+
+@pytest.mark.parametrize('classifier', CASES, ids=case_id)
+def test_box_classifier(classifier):
+    from mmdet.registry import MODELS
+    init_default_scope('mmdet')
+    classifier = dict(classifier, **WITHOUT_TERMS.get(classifier['type'], {}))
+    head = MODELS.build(dict(type='Shared2FCBBoxHead', in_channels=8, fc_out_channels=32, roi_feat_size=7,
+                             num_classes=6, cls_predictor_cfg=dict(type='GeometricLinear', classifier=classifier)))
+    head.init_weights()
+    assert type(head.fc_cls) is CLASSIFIERS[classifier['type']] and head.fc_cls.num_classes == 7  # and background
+    cls_score, bbox_pred = head(torch.randn(5, 8, 7, 7))
+    assert cls_score.shape == (5, 7)
+    labels = torch.tensor([0, 3, 5, 6, 6])  # 6: background
+    losses = head.loss(cls_score, bbox_pred, torch.rand(5, 5), labels, torch.ones(5), torch.randn(5, 4),
+                       torch.ones(5, 4))
+    assert_trained(head.fc_cls, losses['loss_cls'])
+
+
+@pytest.mark.parametrize('name', ['LargestMargin', 'DMLCRC'])
+def test_box_classifier_refuses_terms_it_would_drop(name):
+    from mmdet.registry import MODELS
+    init_default_scope('mmdet')
+    with pytest.raises(ValueError, match='set their weights to 0'):
+        MODELS.build(dict(type='GeometricLinear', in_features=8, out_features=4,
+                          classifier=dict(type=name, **WITH_TERMS[name])))
+
+
+@pytest.mark.parametrize('classifier', CASES, ids=case_id)
+def test_mask_head(classifier):
+    from mmdet.registry import MODELS
+    init_default_scope('mmdet')
+    cfg = dict(type='GeometricFCNMaskHead', num_convs=1, in_channels=8, conv_out_channels=8, num_classes=5,
+               classifier=classifier)
+    if not CLASSIFIERS[classifier['type']].signed_logits:
+        with pytest.raises(ValueError, match='logits have one sign only'):
+            MODELS.build(cfg)
+        return
+    head = MODELS.build(cfg)
+    head.init_weights()
+    preds = head(torch.randn(3, 8, 7, 7))
+    assert preds.shape == (3, 5, 14, 14)
+    loss = head.loss_mask(preds, (torch.rand(3, 14, 14) > 0.5).float(), torch.tensor([0, 2, 4]))
+    assert_trained(head.conv_logits, loss)
+
+
+def seg_samples(num_classes, size=32):
+    from mmseg.structures import SegDataSample
+    samples = []
+    for _ in range(2):
+        sample = SegDataSample()
+        labels = torch.randint(0, num_classes, (1, size, size))
+        labels[0, :4] = 255  # ignored pixels
+        sample.gt_sem_seg = PixelData(data=labels)
+        sample.set_metainfo(dict(img_shape=(size, size), pad_shape=(size, size)))
+        samples.append(sample)
+    return samples
+
+
+SEG_HEADS = [
+    dict(type='GeometricUPerHead', in_channels=[8, 8, 8, 8], in_index=[0, 1, 2, 3], pool_scales=(1, 2), channels=16),
+    dict(type='GeometricFCNHead', in_channels=8, in_index=3, channels=16, num_convs=1),
+    dict(type='GeometricFPNHead', in_channels=[8, 8, 8, 8], in_index=[0, 1, 2, 3], feature_strides=[4, 8, 16, 32],
+         channels=16),
+]
+
+
+@pytest.mark.parametrize('host', SEG_HEADS, ids=lambda c: c['type'])
+@pytest.mark.parametrize('classifier', CASES, ids=case_id)
+def test_decode_head(host, classifier):
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    classifier = dict(classifier, **WITH_TERMS.get(classifier['type'], {}))
+    head = MODELS.build(dict(host, num_classes=5, classifier=classifier))
+    head.init_weights()
+    layer = head.conv_seg
+    assert type(layer) is CLASSIFIERS[classifier['type']] and layer.channel_dim == 1
+    feats = [torch.randn(2, 8, 32 // s, 32 // s) for s in (1, 2, 4, 8)]
+    assert head(feats).shape[:2] == (2, 5)
+    losses = head.loss(feats, seg_samples(5), dict())
+    terms = {k for k in losses if k.startswith('loss') and k != 'loss_ce'}
+    assert terms == ({'loss_sample_margin', 'loss_zero_centroid'} if classifier['type'] == 'LargestMargin' else
+                     {'loss_linear_ce'} if classifier['type'] == 'DMLCRC' else set())
+    assert_trained(layer, sum(v for k, v in losses.items() if k.startswith('loss')))
+
+
+def test_loss_terms_ignore_unlabelled_pixels_and_never_replace_a_host_loss():
+    from mmebv.classifiers import DMLCRCClassifier
+    layer = DMLCRCClassifier(6, 3, channel_dim=1)
+    x = torch.randn(2, 6, 4, 4)
+    labels = torch.randint(0, 3, (2, 4, 4))
+    ignored = labels.clone()
+    ignored[0] = IGNORE
+    linear = layer.fc(x.movedim(1, -1))
+    expected = torch.nn.functional.cross_entropy(linear[1].reshape(-1, 3), labels[1].reshape(-1))
+    torch.testing.assert_close(layer.loss_terms(x, ignored)['loss_linear_ce'], expected)
+    with pytest.raises(KeyError, match="have the names of the host's own losses"):
+        add_loss_terms(dict(loss_linear_ce=torch.tensor(0.0)), layer, x, labels)
