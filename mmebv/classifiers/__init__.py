@@ -21,6 +21,6 @@ from .registry import (BASES, CLASSIFIERS, BasisProvider, build_basis_provider, 
 __all__ = [
     'BASES', 'BasisProvider', 'CLASSIFIERS', 'ClassifierLayer', 'DMLCRCClassifier', 'DeferredChecks',
     'DenseClassifierMixin', 'EBVBasis', 'FixedClassifier', 'GrassmannClassifier', 'HadamardBasis', 'IGNORE',
-    'LargestMarginClassifier', 'MaxSeparationBasis', 'SimplexETFBasis', 'add_loss_terms', 'build_basis_provider', 'build_classifier',
-    'build_on_rank0', 'check_count', 'check_feature_size', 'check_real', 'register_basis', 'register_classifier'
+    'LargestMarginClassifier', 'MaxSeparationBasis', 'SimplexETFBasis', 'add_loss_terms', 'build_basis_provider',
+    'build_classifier', 'build_on_rank0', 'check_count', 'check_feature_size', 'check_real', 'register_basis', 'register_classifier'
 ]

@@ -15,8 +15,10 @@ from mmebv.classifiers import BASES, CLASSIFIERS, IGNORE, add_loss_terms
 # largest-margin regularisers on, where the host can add them
 CASES = [dict(type=name) for name in sorted(CLASSIFIERS) if name != 'Fixed']
 CASES += [dict(type='Fixed', basis=dict(type=basis)) for basis in sorted(BASES)]
-WITH_TERMS = {'LargestMargin': dict(sample_margin_weight=1.0, zero_centroid_weight=1.0), 'DMLCRC': dict(ce_weight=1.0)}
-WITHOUT_TERMS = {'LargestMargin': dict(sample_margin_weight=0.0, zero_centroid_weight=0.0), 'DMLCRC': dict(ce_weight=0.0)}
+WITH_TERMS = {'LargestMargin': dict(sample_margin_weight=1.0, zero_centroid_weight=1.0),
+              'DMLCRC': dict(ce_weight=1.0)}
+WITHOUT_TERMS = {'LargestMargin': dict(sample_margin_weight=0.0, zero_centroid_weight=0.0),
+                 'DMLCRC': dict(ce_weight=0.0)}
 
 
 def case_id(cfg):
