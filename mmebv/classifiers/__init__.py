@@ -22,5 +22,6 @@ __all__ = [
     'BASES', 'BasisProvider', 'CLASSIFIERS', 'ClassifierLayer', 'DMLCRCClassifier', 'DeferredChecks',
     'DenseClassifierMixin', 'EBVBasis', 'FixedClassifier', 'GrassmannClassifier', 'HadamardBasis', 'IGNORE',
     'LargestMarginClassifier', 'MaxSeparationBasis', 'SimplexETFBasis', 'add_loss_terms', 'build_basis_provider',
-    'build_classifier', 'build_on_rank0', 'check_count', 'check_feature_size', 'check_real', 'register_basis', 'register_classifier'
+    'build_classifier', 'build_on_rank0', 'check_count', 'check_feature_size', 'check_real', 'register_basis',
+    'register_classifier'
 ]
