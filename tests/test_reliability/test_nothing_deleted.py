@@ -101,3 +101,33 @@ def test_only_its_own_temporary_files_are_cleaned_up(layout):
     AtomicCheckpointHook(interval=1).before_train(Runner(run_dir))
     assert not osp.exists(run_dir / '.epoch_2.pth.tmp-123')
     assert osp.isfile(run_dir / '.notes.tmp-1') and osp.isdir(run_dir / '.best_accuracy_epoch_1.pth.tmp-7')
+
+
+class RemoteBackend:
+    """A storage backend that is not local (as petrel or S3): paths are strings joined with '/'."""
+
+    def __init__(self, files):
+        self.files = set(files)
+
+    def join_path(self, *parts):
+        return '/'.join(part.rstrip('/') for part in parts)
+
+    def isfile(self, path):
+        return path in self.files
+
+    def remove(self, path):
+        self.files.remove(path)
+
+
+def test_with_another_storage_backend_only_its_own_names_in_its_folder_are_removed(tmp_path):
+    hook = AtomicCheckpointHook(interval=1, save_best='auto')
+    runner = Runner(tmp_path)
+    hook.before_train(runner)
+    run = 's3://bucket/run'
+    own = f'{run}/best_accuracy_epoch_1.pth'
+    others = [run, f'{run}/logs/best_accuracy_epoch_1.pth', 's3://bucket/other/best_accuracy_epoch_1.pth',
+              f'{run}/notes.txt']
+    hook.out_dir, hook.file_backend = run, RemoteBackend([own, *others])
+    for path in others + [own]:
+        hook._remove(runner, path, 'best')
+    assert hook.file_backend.files == set(others)
