@@ -40,6 +40,23 @@ def tool_module(name: str):
     return sys.modules[name]
 
 
+def deflated_storage(source: str, out: str, size: int) -> None:
+    """Copy the torch zip checkpoint ``source`` to ``out`` with its storage record ``data/0`` replaced
+    by ``size`` zero bytes, deflated (torch.save stores every record uncompressed): a zip bomb of
+    about ``size / 1000`` bytes."""
+    import zipfile
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(out, 'w') as dst:
+        for record in src.infolist():
+            if record.filename.endswith('/data/0'):
+                deflated = zipfile.ZipInfo(record.filename)
+                deflated.compress_type = zipfile.ZIP_DEFLATED
+                with dst.open(deflated, 'w', force_zip64=True) as f:
+                    for _ in range(size >> 20):
+                        f.write(bytes(1 << 20))
+            else:
+                dst.writestr(record, src.read(record))
+
+
 class Overtime(BaseException):
     """A call of :func:`loading_cost` that ran past its time."""
 

@@ -1,10 +1,13 @@
 import os
+import re
 
 import pytest
 import torch
+from helpers import deflated_storage, loading_cost
 
-from mmebv.ebv import BasisFileError, describe, generate_ebv, load_basis, save_basis
-from mmebv.ebv.io import FORMAT
+from mmebv.ebv import BasisFileError, describe, generate_ebv, inspect_basis_file, load_basis, save_basis
+from mmebv.ebv.io import FORMAT, basis_checksum
+from mmebv.utils.bounded_loading import LOAD_BUDGET_MIB, LOAD_BUDGET_SECONDS
 
 
 @pytest.fixture
@@ -152,3 +155,43 @@ def test_a_file_whose_error_has_no_message_gets_a_clear_one(tmp_path, monkeypatc
     monkeypatch.setattr(torch, 'load', fail)
     with pytest.raises(BasisFileError, match=r'not a readable basis file \(RuntimeError: no message\)'):
         load_basis(str(path))
+
+
+# --- hostile basis files: refused within the loading budget (mmebv.utils.bounded_loading) ---
+
+def assert_refused_within_budget(path, match):
+    """load_basis raises BasisFileError matching ``match``; inspect_basis_file finds it unreadable, for
+    the same reason; each within the budget."""
+    outcome, seconds, mib = loading_cost(lambda: load_basis(path), LOAD_BUDGET_SECONDS)
+    said = str(outcome) if isinstance(outcome, BaseException) else f'loaded a {type(outcome).__name__}'  # no repr
+    assert isinstance(outcome, BasisFileError) and re.search(match, said), said[:500]
+    assert seconds < LOAD_BUDGET_SECONDS and mib < LOAD_BUDGET_MIB, (seconds, mib)
+    outcome, seconds, mib = loading_cost(lambda: inspect_basis_file(path), LOAD_BUDGET_SECONDS)
+    assert outcome['verdicts'][0][:2] == ('readable', False) and re.search(match, outcome['verdicts'][0][2])
+    assert seconds < LOAD_BUDGET_SECONDS and mib < LOAD_BUDGET_MIB, (seconds, mib)
+
+
+def test_a_compressed_basis_record_is_refused_before_it_is_inflated(basis_file, tmp_path):
+    bomb = str(tmp_path / 'bomb.pth')
+    deflated_storage(basis_file, bomb, 256 << 20)
+    assert_refused_within_budget(bomb, r'data/0 is compressed \(method 8\)')
+
+
+def test_metadata_shared_along_2_to_the_60_paths_is_refused(basis_file):
+    content = torch.load(basis_file, weights_only=True)
+    nested = []
+    for _ in range(60):
+        nested = [nested, nested]
+    content['meta']['note'] = nested
+    torch.save(content, basis_file)
+    assert_refused_within_budget(basis_file, 'expand to more than .* walked as a tree')
+
+
+def test_a_basis_repeating_its_storage_is_refused(tmp_path):
+    """A (4096, 4096) view of one float with a valid checksum: 64 MiB to check from a 1 KB file."""
+    basis = torch.full((1, ), 1 / 64).expand(4096, 4096)  # unit rows
+    path = str(tmp_path / 'view.pth')
+    torch.save(dict(basis=basis, meta=dict(format=FORMAT, num_classes=4096, dim=4096,
+                                           checksum=basis_checksum(basis))), path)
+    assert os.path.getsize(path) < 4096
+    assert_refused_within_budget(path, 'claims 67108864 bytes, more than the file holds')

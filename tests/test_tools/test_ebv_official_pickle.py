@@ -1,16 +1,20 @@
 """The EBV authors' basis pickles: read on a CPU without running pickle code, refused otherwise."""
 import collections
 import hashlib
+import os
 import pickle
 import pickletools
+import re
+import struct
 from unittest import mock
 
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import tool_module, write_official_basis
+from helpers import loading_cost, tool_module, write_official_basis
 
 from mmebv.ebv import BasisFileError, coherence, generate_ebv, load_basis
+from mmebv.utils.bounded_loading import LOAD_BUDGET_MIB, LOAD_BUDGET_SECONDS
 
 official = tool_module('ebv_official_pickle')  # tools/model_converters/ebv_official_pickle.py
 OfficialBasisError, import_official_basis, read_official_basis, read_official_pickle, scan_globals = (
@@ -157,3 +161,44 @@ def test_the_scan_resolves_names_through_the_memo_and_old_opcodes():
         scan_globals(pickle.dumps(collections.Counter, protocol=2), 'x.pkl', allowed)
     with pytest.raises(OfficialBasisError, match='persistent id'):
         scan_globals(b'\x80\x02X\x01\x00\x00\x000Q.', 'x.pkl', allowed)
+
+
+# --- hostile pickles: refused within the loading budget (mmebv.utils.bounded_loading) ---
+
+def assert_refused_within_budget(path, match):
+    outcome, seconds, mib = loading_cost(lambda: read_official_pickle(path), LOAD_BUDGET_SECONDS)
+    said = str(outcome) if isinstance(outcome, BaseException) else f'loaded a {type(outcome).__name__}'
+    assert isinstance(outcome, OfficialBasisError) and re.search(match, said), said[:500]
+    assert seconds < LOAD_BUDGET_SECONDS and mib < LOAD_BUDGET_MIB, (seconds, mib)
+
+
+def test_a_memo_index_out_of_order_is_refused_before_the_unpickler_sizes_its_memo(official_file):
+    """5 bytes before STOP: store the tensor at memo index 2^24 (pickle's C unpickler allocates a memo
+    of that many entries; at 2^31 - 1, 4.9 GB and 27 s, and the file was accepted)."""
+    path, _ = official_file
+    data = open(path, 'rb').read()
+    with open(path, 'wb') as f:
+        f.write(data[:-1] + b'r' + struct.pack('<I', 1 << 24) + b'.')
+    assert_refused_within_budget(path, r'stores memo entry 16777216 at byte \d+ where a pickler writes entry \d+')
+
+
+def test_a_build_step_is_refused_before_it_resizes_the_tensor(official_file):
+    """BUILD calls the tensor's __setstate__ with (itself, 0, (8e8, ), (1, )): set_() resizes its
+    storage to 3.2 GB before any check could see the shape."""
+    path, _ = official_file
+    data = open(path, 'rb').read()
+    memo = sum(op.name in ('MEMOIZE', 'BINPUT', 'LONG_BINPUT') for op, _, _ in pickletools.genops(data))
+    state = b'(h' + bytes([memo - 1]) + b'K\x00J' + struct.pack('<i', 800_000_000) + b'\x85K\x01\x85tb'
+    with open(path, 'wb') as f:
+        f.write(data[:-1] + state + b'.')
+    assert_refused_within_budget(path, 'opcode BUILD')
+
+
+def test_a_tensor_repeating_its_storage_is_refused_before_it_is_copied(tmp_path):
+    """One float viewed as (4096, 4096) with stride 0: 1 KB that clone() would make 64 MiB."""
+    path = str(tmp_path / 'eq_4096_4096.pkl')
+    with mock.patch.object(torch.serialization, 'location_tag', lambda storage: 'cuda:0'):
+        with open(path, 'wb') as f:  # pickle writes the view as it is: its storage, size and stride
+            pickle.dump(torch.full((1, ), 1 / 64).expand(4096, 4096), f, protocol=4)
+    assert os.path.getsize(path) < 1024
+    assert_refused_within_budget(path, r'size \(4096, 4096\) has more values than its storage of 1')
