@@ -30,7 +30,7 @@ from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.registry import HOOKS
 
 from mmebv.utils.files import replace_atomically
@@ -348,7 +348,9 @@ class CheckpointMatchHook(Hook):
     priority = 'VERY_HIGH'
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        # a test-time-augmentation model loads into the model it wraps, as mmengine's load_state_dict does
+        wrapped = is_model_wrapper(runner.model) or isinstance(runner.model, BaseTTAModel)
+        model = runner.model.module if wrapped else runner.model
         state = checkpoint.get('state_dict', checkpoint)
         source = runner.cfg.get('load_from') or 'the checkpoint'
         check_weights_match(model, state, source)
