@@ -7,7 +7,7 @@ run code.
 import hashlib
 import os
 import os.path as osp
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -40,10 +40,12 @@ def basis_checksum(basis: torch.Tensor) -> str:
     return hashlib.sha256(data.tobytes()).hexdigest()
 
 
-def describe(basis: torch.Tensor, seed: Optional[int] = None, method: Optional[str] = None) -> dict:
-    """Plain-Python metadata of a basis: sizes, seed, method, coherence and checksum."""
+def describe(basis: torch.Tensor, seed: Optional[int] = None, method: Optional[str] = None,
+             progress: Optional[Callable[[int, int], None]] = None) -> dict:
+    """Plain-Python metadata of a basis: sizes, seed, method, coherence and checksum; ``progress``
+    follows the coherence over all pairs (see :func:`mmebv.ebv.metrics.coherence`)."""
     num_classes, dim = basis.shape
-    stats = coherence(basis) if num_classes > 1 else dict(max=0.0, mean=0.0, min_angle_deg=90.0)
+    stats = coherence(basis, progress=progress) if num_classes > 1 else dict(max=0.0, mean=0.0, min_angle_deg=90.0)
     return dict(num_classes=int(num_classes), dim=int(dim), seed=seed, method=method,
                 coherence_max=stats['max'], coherence_mean=stats['mean'], min_angle_deg=stats['min_angle_deg'],
                 welch_bound=welch_bound(int(num_classes), int(dim)), checksum=basis_checksum(basis))
@@ -141,12 +143,14 @@ def check_basis(basis: torch.Tensor, meta: Optional[dict] = None, recompute: Opt
     return verdicts
 
 
-def save_basis(path: str, basis: torch.Tensor, **meta) -> dict:
+def save_basis(path: str, basis: torch.Tensor, progress: Optional[Callable[[int, int], None]] = None,
+               **meta) -> dict:
     """Write ``basis`` and its metadata to ``path`` atomically.
 
     Args:
         path (str): where to write (conventionally ``*.pth``).
         basis (Tensor): (N, d) unit rows, finite, no two on the same line.
+        progress (callable, optional): follows the coherence over all pairs (rows done, N).
         **meta: extra plain-Python metadata, e.g. ``seed=0, method='optimize'``.
 
     Returns:
@@ -160,7 +164,7 @@ def save_basis(path: str, basis: torch.Tensor, **meta) -> dict:
     if basis.dim() != 2 or basis.shape[0] == 0:
         raise ValueError(f'a basis is (num_classes, dim) with num_classes >= 1, got shape {tuple(basis.shape)}')
     basis = basis.detach().to('cpu', torch.float32).contiguous()
-    full_meta = describe(basis, seed=meta.pop('seed', None), method=meta.pop('method', None))
+    full_meta = describe(basis, seed=meta.pop('seed', None), method=meta.pop('method', None), progress=progress)
     failed = [(name, detail) for name, ok, detail in check_basis(basis, measured=full_meta['coherence_max'])
               if not ok]
     if failed:

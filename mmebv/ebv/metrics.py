@@ -3,7 +3,7 @@
 Pure torch; no OpenMMLab import.
 """
 import math
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 import torch
 import torch.nn.functional as F
@@ -48,7 +48,8 @@ def check_sizes(num_classes: int, dim: int) -> None:
 
 @torch.no_grad()
 def coherence(basis: torch.Tensor, chunk_size: Optional[int] = None,
-              dtype: Optional[torch.dtype] = None) -> Dict[str, float]:
+              dtype: Optional[torch.dtype] = None,
+              progress: Optional[Callable[[int, int], None]] = None) -> Dict[str, float]:
     """Statistics of the off-diagonal |cos| between the rows of ``basis``, over all pairs.
 
     The N x N matrix is never built: rows are compared ``chunk_size`` at a time.
@@ -58,6 +59,8 @@ def coherence(basis: torch.Tensor, chunk_size: Optional[int] = None,
         chunk_size (int, optional): rows per block. Defaults to a block of at most 2^24 cosines.
         dtype (torch.dtype, optional): precision of the products. Defaults to float64 up to
             N^2 d = 10^11 multiply-adds, float32 beyond (error ~1e-6, far below any gap that matters).
+        progress (callable, optional): called after each block with (rows done, N); every block
+            costs the same (its rows against all N).
 
     Returns:
         dict: ``max`` and ``mean`` of |cos| over all pairs i != j, and ``min_angle_deg``, the
@@ -75,5 +78,7 @@ def coherence(basis: torch.Tensor, chunk_size: Optional[int] = None,
         block = block_cos(unit, start, chunk_size).abs_()
         worst = max(worst, block.max().item())
         total += block.sum(dtype=torch.float64).item()
+        if progress is not None:
+            progress(min(start + chunk_size, n), n)
     worst = min(worst, 1.0)
     return dict(max=worst, mean=total / (n * (n - 1)), min_angle_deg=math.degrees(math.acos(worst)))

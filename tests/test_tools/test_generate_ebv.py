@@ -90,3 +90,36 @@ def test_benchmark_prints_its_table_and_targets():
     assert '[met] 62x31: 1.000 x Welch <= 1.05' in out
     assert '[met] 28x21 (a real ETF exists): 1.000 x Welch <= 1.01' in out  # a Naimark complement, built exactly
     assert '| 40 | 8 |' in out and 'load average' in out
+
+
+def load_tool():
+    import importlib.util
+    import os.path as osp
+
+    from helpers import ROOT
+    spec = importlib.util.spec_from_file_location('generate_ebv_tool', osp.join(ROOT, 'tools/misc/generate_ebv.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_coherence_over_all_pairs_shows_its_progress_and_the_estimate_names_each_phase(monkeypatch, capsys):
+    """At 100000 x 512 the coherence over all pairs takes minutes after the estimate: it shows rows
+    done and time left (here every block: 5000 rows go in two blocks of at most 2^24 cosines)."""
+    tool = load_tool()
+    monkeypatch.setattr(tool, 'PROGRESS_SECONDS', 0.0)
+    monkeypatch.setattr(tool, 'LARGE_WORK', 1e7)  # the estimate, as for a large size
+    assert tool.main(['5000', '64', '--budget', '0']) == 0
+    err = capsys.readouterr()[1]
+    assert re.search(r'coherence over all pairs: 3355/5000 rows \(67%\), \d+ s, about \d+ s left', err), err
+    assert re.search(r'coherence over all pairs: done in \d+ s', err)
+    assert tool.main(['600', '64', '--budget', '100', '--time-limit', '0']) == 0
+    printed = capsys.readouterr()[0]
+    assert re.search(r'at most \d+ s refining \(100 evaluations; a stage ends early', printed), printed
+    assert re.search(r'about \d+ s measuring the coherence over all pairs', printed)
+
+
+def test_a_refinement_that_stops_improving_says_so_and_keeps_the_start():
+    out = run('60', '31', '--budget', '100')  # Paley(61): every stage stops within 44 evaluations
+    assert re.search(r'\d+ of 100 evaluations, stopped: converged \(no evaluated point beat the start', out), out
+    assert 'every stage stopped improving before its share' in out

@@ -34,6 +34,7 @@ TOOL_WORK = 2e13
 TOOL_EVALUATIONS = 3000
 # Sizes from this much work (N^2 d multiply-adds) on get a memory and time estimate first.
 LARGE_WORK = 1e10
+PROGRESS_SECONDS = 10.0  # at most one progress line this often in a long phase
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -112,6 +113,33 @@ def multiply_adds_per_second(dim: int) -> float:
     return 3 * 1024 * dim * 4096 / max(time.perf_counter() - began, 1e-9)
 
 
+class PhaseProgress:
+    """Prints how far a long phase has come, at most every ``PROGRESS_SECONDS``: rows done, the time
+    so far and the time left at the rate so far (every row costs the same), and a last line with its
+    time once it has printed any. Call it with (rows done, rows in all).
+
+    Args:
+        what (str): the phase, as the lines name it.
+        stream: where to print. Defaults to stderr.
+    """
+
+    def __init__(self, what: str, stream=None) -> None:
+        self.what, self.stream = what, stream or sys.stderr
+        self.began = self.last = time.perf_counter()
+        self.printed = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        seconds = now - self.began
+        if done < total and now - self.last >= PROGRESS_SECONDS:
+            self.last, self.printed = now, True
+            left = seconds / done * (total - done)
+            print(f'[generate_ebv] {self.what}: {done}/{total} rows ({100 * done / total:.0f}%), {seconds:.0f} s, '
+                  f'about {left:.0f} s left', file=self.stream, flush=True)
+        elif done >= total and self.printed:
+            print(f'[generate_ebv] {self.what}: done in {seconds:.0f} s', file=self.stream, flush=True)
+
+
 def check_out_path(path: str, force: bool) -> None:
     """Refuse, before any work, an --out that exists (without --force) or cannot be written."""
     problem = output_problem(path, force, '--out', 'nothing was generated')
@@ -134,12 +162,17 @@ def check_resources(num_classes: int, dim: int, budget: int, quiet: bool) -> Non
                  f'but {have / 2**30:.1f} GiB are available; nothing was generated. Use {", ".join(fixes[:-1])} '
                  f'or {fixes[-1]}.')
     rate = multiply_adds_per_second(min(dim, 1024))
-    # the refinement, then the exact coherence over all pairs (N^2 d / 2 products, twice for the
-    # report): elementwise work on each cosine roughly doubles the products' time
-    work = 2 * evaluation_work(num_classes, dim) * refining + 2 * float(num_classes)**2 * dim
+    # elementwise work on each cosine (exp and log of a p-norm) roughly doubles the products' time in
+    # the refinement's evaluations; the coherence over all pairs (N^2 d products) adds about 20%
+    # (30000 x 512: 31 s estimated, 35 s taken)
+    refine_seconds = 2 * evaluation_work(num_classes, dim) * refining / rate
+    measure_seconds = 1.2 * float(num_classes)**2 * dim / rate
     if not quiet:
-        print(f'estimate: {need / 2**30:.1f} GiB at the peak ({have / 2**30:.1f} GiB available), about '
-              f'{work / rate:.0f} s on this machine ({rate / 1e9:.0f} G multiply-adds/s measured)', flush=True)
+        refine = (f'at most {refine_seconds:.0f} s refining ({refining} evaluations; a stage ends early once it stops '
+                  f'improving), then ' if refining else '')
+        print(f'estimate: {need / 2**30:.1f} GiB at the peak ({have / 2**30:.1f} GiB available); {refine}about '
+              f'{measure_seconds:.0f} s measuring the coherence over all pairs, on this machine '
+              f'({rate / 1e9:.0f} G multiply-adds/s measured); progress every {PROGRESS_SECONDS:.0f} s', flush=True)
 
 
 def check_file(path: str) -> int:
@@ -182,19 +215,23 @@ def main(argv=None) -> int:
         basis = generate_ebv(num, dim, seed=args.seed, method=args.method, budget=budget,
                              time_limit=args.time_limit, verbose=not args.quiet, info=info)
     extra = dict(budget=info.get('budget'), generation=info)
+    progress = None if args.quiet else PhaseProgress('coherence over all pairs')
+    began = time.perf_counter()
     if args.out:
-        meta = save_basis(args.out, basis, seed=args.seed, method=args.method, **extra)
+        meta = save_basis(args.out, basis, progress=progress, seed=args.seed, method=args.method, **extra)
     else:
-        meta = dict(describe(basis, seed=args.seed, method=args.method), **extra)
+        meta = dict(describe(basis, seed=args.seed, method=args.method, progress=progress), **extra)
+    measured = time.perf_counter() - began
     welch = meta['welch_bound']
     ratio = f'{meta["coherence_max"] / welch:.3f} x Welch' if welch > 0 else 'Welch bound is 0: orthonormal'
+    kept = ' (no evaluated point beat the start: the start is returned)' if info.get('improved') is False else ''
     print(f'N={meta["num_classes"]} d={meta["dim"]} seed={args.seed} method={args.method} -> {info.get("method")}, '
           f'start {info.get("start")}, {info.get("evaluations")} of {info.get("budget")} evaluations, '
-          f'stopped: {info.get("stopped")}')
+          f'stopped: {info.get("stopped")}{kept}')
     print(f'max |cos|   {meta["coherence_max"]:.3e}   ({ratio})')
     print(f'mean |cos|  {meta["coherence_mean"]:.3e}')
     print(f'Welch bound {welch:.3e}')
-    print(f'time        {measure.seconds:.3f} s')
+    print(f'time        {measure.seconds:.3f} s generating, {measured:.3f} s measuring the coherence')
     print(f'peak memory {measure.peak_mib:.0f} MiB above the start')
     if args.out:
         print(f'saved to    {args.out} (sha256 {meta["checksum"][:16]}...)')
