@@ -67,21 +67,29 @@ def cfg_options(basis: torch.Tensor, basis_file: str) -> dict:
             'model.head.classifier.basis.file': basis_file}
 
 
-def check_against_config(state: dict, config: str, options: dict) -> None:
-    """Build ``config`` with ``options`` and load ``state`` into it strictly, naming every difference."""
+def check_against_config(state: dict, config: str, options: dict, basis_file: str) -> None:
+    """Build ``config`` with ``options`` and load ``state`` into it strictly, naming every difference;
+    adds to ``state`` the classifier's ``basis_origin`` record the config derives, naming
+    ``basis_file`` (where the basis the check read will be moved) as the file it came from."""
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
 
+    from mmebv.classifiers.fixed_classifier import decode_origin, encode_origin
     from mmebv.engine import check_weights_match
 
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(options)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     model = MODELS.build(cfg.model)
+    # the record of what built the basis (the classifier's basis_origin buffer: the converted file, its
+    # sizes) is derived by the config and not in the authors' checkpoint: taken from the model built
+    expected = model.state_dict()
+    for key in [key for key in expected if key.endswith('basis_origin') and key not in state]:
+        origin = decode_origin(expected[key])
+        state[key] = encode_origin(dict(origin, file=basis_file) if origin.get('file') else origin)
     check_weights_match(model, state, 'the converted checkpoint',
                         advice=f'Is {config} the config of this network (--arch, --config)?')
     # buffers that are a function of the architecture alone must come out the same
-    expected = model.state_dict()
     index = [k for k in sorted(set(state) & set(expected)) if k.endswith('relative_position_index')
              and state[k].shape == expected[k].shape and not torch.equal(state[k], expected[k])]
     if index:
@@ -117,8 +125,8 @@ def main() -> None:
         basis = load_basis(checked_basis)[0]
         state, arch = convert_official_checkpoint(checkpoint, basis, args.arch)
         config = args.config or osp.join(ROOT, CONFIGS[arch])
-        check_against_config(state, config, cfg_options(basis, checked_basis))
         basis_file = new_basis if official else args.basis
+        check_against_config(state, config, cfg_options(basis, checked_basis), basis_file)
         meta = dict(source=osp.basename(args.checkpoint), source_sha256=file_sha256(args.checkpoint), arch=arch,
                     basis_file=basis_file, converted_by='tools/model_converters/ebv_official_to_mmebv.py')
         torch.save(dict(state_dict=state, meta=meta), out_tmp)
@@ -137,7 +145,8 @@ def main() -> None:
     n, d = basis.shape
     config_name = osp.relpath(config, ROOT) if config.startswith(ROOT) else config
     projection = tuple(state['head.classifier.projection.weight'].shape)
-    print(f'{arch}: {len(state) - 3} backbone tensors, projection {projection} (d x C), basis N = {n}, d = {d}; '
+    backbone = sum(key.startswith('backbone.') for key in state)
+    print(f'{arch}: {backbone} backbone tensors, projection {projection} (d x C), basis N = {n}, d = {d}; '
           f'checked against {config_name}')
     print(f'wrote {args.out}')
     print('evaluate it (these options build exactly this basis):')
