@@ -55,7 +55,7 @@ SIDE_EFFECTS = ('os.remove', 'os.rename', 'os.rmdir', 'os.mkdir', 'os.truncate',
 
 
 def audit(event: str, args: tuple) -> None:
-    """Records writes, removals, processes and code compiled from a string while WATCHING."""
+    """Records writes, removals, processes and code from the file's payloads while WATCHING."""
     if not WATCHING[0]:
         return
     if event == 'open':
@@ -64,11 +64,10 @@ def audit(event: str, args: tuple) -> None:
             EVENTS.append(f'open {path!r} mode {mode!r} flags {flags}')
     elif event in SIDE_EFFECTS:
         EVENTS.append(f'{event} {str(args)[:120]}')
-    elif event in ('exec', 'compile'):
-        code = args[0]
-        filename = getattr(code, 'co_filename', args[1] if len(args) > 1 else None)
-        if not (isinstance(filename, str) and osp.isfile(filename)):  # imports exec their module's file
-            EVENTS.append(f'{event} of code from {filename!r}')
+    elif event in ('exec', 'compile'):  # libraries compile code of their own lazily (namedtuple): only the file's
+        source = args[0].co_consts if event == 'exec' and hasattr(args[0], 'co_consts') else args[0]
+        if MARKER in str(source):
+            EVENTS.append(f'{event} of code from the file: {str(source)[:120]}')
 
 
 sys.addaudithook(audit)
