@@ -31,6 +31,7 @@ source_suffix = {'.md': 'markdown'}
 root_doc = 'index'
 exclude_patterns = ['_build', 'Thumbs.db', '.DS_Store']
 myst_enable_extensions = ['colon_fence']
+highlight_language = 'none'  # a fence without a language is program output, not code
 myst_heading_anchors = 3  # in-page links such as (#measured-here) resolve to headings up to ###
 
 autodoc_member_order = 'bysource'

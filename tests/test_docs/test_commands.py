@@ -1,6 +1,7 @@
 """Every documented command is a test: the ``bash``/``shell`` blocks of README.md and docs/en/**/*.md
-run exactly as written, page by page, on tiny data (``MMEBV_SMOKE=1``, docs/en/notes/testing.md); a
-block that cannot run here carries ``<!-- not run in CI: REASON -->`` on the line before it."""
+run exactly as written, page by page, on tiny data (``MMEBV_SMOKE=1``, two samples per dataset:
+docs/en/notes/testing.md); a block that cannot run here carries ``<!-- not run in CI: REASON -->`` on
+the line before it."""
 import glob
 import os
 import os.path as osp
@@ -93,7 +94,8 @@ def workspace(path: str) -> str:
 @pytest.mark.parametrize('page', [p for p in pages() if any(b.reason is None for b in blocks(p))])
 def test_documented_commands_run_as_written(page, tmp_path):
     cwd = workspace(str(tmp_path))
-    env = user_env(MMEBV_SMOKE='1', PATH=osp.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''))
+    env = user_env(MMEBV_SMOKE='1', MMEBV_SMOKE_SAMPLES='2',
+                   PATH=osp.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''))
     for block in blocks(page):
         if block.reason is not None:
             continue
