@@ -35,7 +35,7 @@ from mmebv.engine.safe_loading import (CheckpointError, load_checkpoint_file, us
                                        verify_checkpoint)
 from mmebv.utils.bounded_loading import LOAD_BUDGET_FILE_MIB, LOAD_BUDGET_MIB, LOAD_BUDGET_SECONDS
 
-EXAMPLES = int(os.environ.get('MMEBV_FUZZ_EXAMPLES', 40))  # per seed kind; about 5 s in all on 2 cores
+EXAMPLES = int(os.environ.get('MMEBV_FUZZ_EXAMPLES', 30))  # per seed kind: about 10 s in all on 2 cores
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 official = tool_module('ebv_official_pickle')
