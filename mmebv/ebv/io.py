@@ -119,6 +119,9 @@ def check_basis(basis: torch.Tensor, meta: Optional[dict] = None, recompute: Opt
     if not unit_ok:
         return verdicts + [('distinct lines', False, 'not checked: rows are not unit vectors')]
     recorded = None if meta is None else meta.get('coherence_max')
+    damaged = recorded is not None and (isinstance(recorded, bool) or not isinstance(recorded, (int, float)))
+    if damaged:  # checked below as missing, then reported
+        damaged, recorded = f'recorded {str(recorded)[:40]!r}, not a number', None
     if recompute is None:
         recompute = float(num)**2 * dim <= RECHECK_MAX_WORK
     if measured is None and recompute and num > 1:
@@ -133,7 +136,9 @@ def check_basis(basis: torch.Tensor, meta: Optional[dict] = None, recompute: Opt
         same = ''
     verdicts.append(('distinct lines', not same, same or (
         f'max |cos| {top:.6f} < 1' if top is not None else 'no two rows equal or opposite')))
-    if recorded is not None:
+    if damaged:
+        verdicts.append(('recorded coherence', False, damaged))
+    elif recorded is not None:
         if measured is None:
             verdicts.append(('recorded coherence', True, f'{recorded:.6f} as recorded (not recomputed: '
                              f'N^2 d > {RECHECK_MAX_WORK:.0e}; the checksum protects it)'))

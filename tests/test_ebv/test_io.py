@@ -195,3 +195,14 @@ def test_a_basis_repeating_its_storage_is_refused(tmp_path):
                                            checksum=basis_checksum(basis))), path)
     assert os.path.getsize(path) < 4096
     assert_refused_within_budget(path, 'claims 67108864 bytes, more than the file holds')
+
+
+def test_a_recorded_coherence_that_is_not_a_number_is_refused(basis_file):
+    """Found by the fuzz test: a TypeError from the comparison instead of the documented error."""
+    content = torch.load(basis_file, weights_only=True)
+    content['meta']['coherence_max'] = 'coherence_mean'
+    torch.save(content, basis_file)
+    with pytest.raises(BasisFileError, match="recorded coherence: recorded 'coherence_mean', not a number"):
+        load_basis(basis_file)
+    verdicts = {name: (passed, detail) for name, passed, detail in inspect_basis_file(basis_file)['verdicts']}
+    assert verdicts['recorded coherence'] == (False, "recorded 'coherence_mean', not a number")
