@@ -39,6 +39,8 @@ autodoc_typehints = 'description'
 autodoc_default_options = {'members': True, 'show-inheritance': True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
+# 'Methods:' in mmebv's docstrings lists the ways a function can work (a bullet list), not a class's methods
+napoleon_custom_sections = ['Methods']
 
 html_theme = 'furo'
 html_title = f'mmebv {release}'
