@@ -78,6 +78,7 @@ if __name__ == '__main__':
         install_requires=read_requirements('runtime.txt'),
         extras_require={
             'tests': read_requirements('tests.txt'),
+            'docs': read_requirements('docs.txt'),
             'mim': tested_stack(),
         },
         zip_safe=False)
