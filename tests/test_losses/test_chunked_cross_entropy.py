@@ -50,5 +50,5 @@ def test_the_head_trains_with_it_as_it_does_with_full_logits():
     assert torch.allclose(chunked.classifier.projection.weight.grad, full.classifier.projection.weight.grad, atol=1e-6)
     with pytest.raises(ValueError, match='hard labels'):
         chunked.loss((x, ), [DataSample().set_gt_score(torch.softmax(torch.randn(300), 0)) for _ in range(8)])
-    with pytest.raises(ValueError, match='leave learnable_scale and bias off'):
+    with pytest.raises(ValueError, match='without learnable_scale and bias'):
         MODELS.build(dict(cfg, classifier=dict(embed_dim=300, bias=True), loss=dict(type='ChunkedCrossEntropyLoss')))
