@@ -28,6 +28,7 @@ import torch
 from helpers import deflated_storage, loading_cost, tool_module, write_official_basis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from mmengine.logging import MessageHub
 
 from mmebv.ebv import BasisFileError, generate_ebv, inspect_basis_file, load_basis, save_basis
@@ -41,6 +42,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database
 official = tool_module('ebv_official_pickle')
 FOLDER = tempfile.mkdtemp(prefix='mmebv-fuzz-')  # every file of this module, and the marker
 atexit.register(shutil.rmtree, FOLDER, True)
+set_hypothesis_home_dir(osp.join(FOLDER, 'hypothesis'))  # its caches, not a .hypothesis folder in the checkout
 MARKER = osp.join(FOLDER, 'code-ran')
 
 
