@@ -193,3 +193,9 @@ names = ['torch', 'torchvision', 'mmengine', 'mmcv', 'mmdet', 'mmsegmentation', 
 print('[mmebv install] done: ' + ', '.join(f'{n} {m.version(n)}' for n in names))
 EOF
 say "took $(( $(date +%s) - START )) s"
+if [ "${MMEBV_INSTALL:-editable}" = editable ]; then
+  # mim finds tools/ and configs/ under site-packages/mmebv/.mim, which an editable install lacks:
+  # `mim train mmebv ...` would end in mim's own traceback ("can not find the config file")
+  say "mmebv is installed editable: run python tools/train.py / tools/test.py from this checkout. For" \
+    "\`mim train/test mmebv\`, install it as a regular package: MMEBV_INSTALL=regular bash tools/install.sh"
+fi
