@@ -14,6 +14,7 @@ have no such hub (their inferencers read the ``model-index.yml`` of their own in
 and ``weights`` those inferencers take.
 """
 import os.path as osp
+import warnings
 from typing import List, Optional
 
 CLASSIFICATION = 'Image Classification'
@@ -104,4 +105,7 @@ def register_with_mmpretrain(path: Optional[str] = None) -> List[str]:
     return registered
 
 
-register_with_mmpretrain()  # registration by import, as for every other module of mmebv.cls
+try:  # registration by import, as for every other module of mmebv.cls
+    register_with_mmpretrain()
+except FileNotFoundError as error:  # the heads still work; only the names are unknown to mmpretrain
+    warnings.warn(f'mmebv models are not registered with mmpretrain: {error}', stacklevel=2)
