@@ -15,6 +15,7 @@ from .fixed_classifier import FixedClassifier
 from .grassmann import GrassmannClassifier
 from .largest_margin import LargestMarginClassifier
 from .layer import IGNORE, ClassifierLayer, add_loss_terms
+from .sharded import ShardedFixedClassifier, shard_range  # noqa: F401
 from .registry import (BASES, CLASSIFIERS, BasisProvider, build_basis_provider, build_classifier, register_basis,
                        register_classifier)
 
