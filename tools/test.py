@@ -25,6 +25,7 @@ import mmebv.engine  # noqa: E402,F401  (safe loading of mmengine checkpoints, o
 from mmebv.engine import CheckpointError  # noqa: E402
 from mmebv.engine.checkpoints import CheckpointMatchHook  # noqa: E402
 from mmebv.engine.launch import add_common_args, load_config  # noqa: E402
+from mmebv.engine.smoke import apply_smoke  # noqa: E402
 
 # default_scope -> the type of its visualization hook
 VISUALIZATION_HOOKS = {'mmpretrain': 'VisualizationHook', 'mmdet': 'DetVisualizationHook',
@@ -150,6 +151,7 @@ def drawn_images(folder: str) -> int:
 def main() -> None:
     args = parse_args()
     cfg = load_config(args)
+    apply_smoke(cfg)  # MMEBV_SMOKE=1: a few samples and iterations (docs/en/notes/testing.md)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint!r} does not exist')
     cfg.load_from = args.checkpoint

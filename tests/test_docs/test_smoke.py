@@ -51,3 +51,17 @@ def test_cuts_every_dataset_and_the_iterations_and_nothing_else(capsys):
 def test_bad_values_are_refused_by_name(env, name):
     with pytest.raises(ValueError, match=name):
         smoke_limits(env)
+
+
+@pytest.mark.e2e
+def test_train_and_test_tools_read_the_variable(tmp_path):
+    """tools/train.py and tools/test.py as a user runs them: the demo config, five epochs of 8 images."""
+    from helpers import run, user_env
+    config = 'configs/ebv/smallconvnet_ebv_1xb128-5e_fashion-mnist.py'
+    env = user_env(MMEBV_SMOKE='1')
+    trained = run(['tools/train.py', config, '--work-dir', str(tmp_path)], env=env)
+    assert 'MMEBV_SMOKE=1: every dataset cut to its first 8 samples' in trained
+    assert (tmp_path / 'epoch_5.pth').is_file()  # the config's five epochs, each one batch
+    tested = run(['tools/test.py', config, str(tmp_path / 'epoch_5.pth'), '--work-dir', str(tmp_path / 'test')],
+                 env=env)
+    assert 'MMEBV_SMOKE=1: every dataset cut to its first 8 samples' in tested
