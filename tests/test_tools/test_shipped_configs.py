@@ -12,6 +12,7 @@ mmebv-pretrained backbones. Nothing is downloaded; a config that loads another f
 list of the files provided.
 """
 import glob
+import math
 import os
 import os.path as osp
 import re
@@ -215,7 +216,8 @@ def test_config_trains_one_iteration_and_evaluates(workspace, config, tmp_path):
     metric = METRIC[cfg.default_scope]
     assert re.search(r'\(val\).*' + metric, log), log[-3000:]
     losses = re.findall(r'\(train\).* loss: (\S+)', log)
-    assert losses and 0 < float(losses[-1]) < 100, losses  # finite (a nan loss prints nan)
+    assert losses and 0 < float(losses[-1]) < math.inf, losses  # finite (a nan loss prints nan); DeiT's BCE sums
+    # over 1000 classes: 693 at the start
     checkpoint = osp.join(work_dir, 'iter_1.pth' if 'max_iters' in cfg.train_cfg else 'epoch_1.pth')
     state = load_checkpoint_file(checkpoint)  # safe loading reads what training wrote
     assert state['meta']['iter'] >= 1 and state['state_dict'] and state['optimizer']['param_groups']
