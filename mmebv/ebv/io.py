@@ -148,6 +148,24 @@ def check_basis(basis: torch.Tensor, meta: Optional[dict] = None, recompute: Opt
     return verdicts
 
 
+def extension_problem(basis: torch.Tensor, meta: dict) -> Optional[str]:
+    """What is wrong with the ``extends`` record of a basis file (``--extend``), or None.
+
+    The record, ``dict(num_classes=N, checksum=SHA-256 of the old rows, ...)``, says that the first N
+    rows are those of another basis; they must hash to its checksum."""
+    record = meta.get('extends')
+    if record is None:
+        return None
+    num = record.get('num_classes') if isinstance(record, dict) else None
+    if isinstance(num, bool) or not isinstance(num, int) or not 1 <= num < basis.shape[0] or \
+            not isinstance(record.get('checksum'), str):
+        return f'its extends record {str(record)[:80]!r} is not dict(num_classes=N < {basis.shape[0]}, checksum=...)'
+    if basis_checksum(basis[:num]) != record['checksum']:
+        return (f'it records that it extends a basis of {num} rows (sha256 {record["checksum"][:12]}), but its '
+                f'first {num} rows hash to {basis_checksum(basis[:num])[:12]}')
+    return None
+
+
 def save_basis(path: str, basis: torch.Tensor, progress: Optional[Callable[[int, int], None]] = None,
                **meta) -> dict:
     """Write ``basis`` and its metadata to ``path`` atomically.
@@ -156,7 +174,8 @@ def save_basis(path: str, basis: torch.Tensor, progress: Optional[Callable[[int,
         path (str): where to write (conventionally ``*.pth``).
         basis (Tensor): (N, d) unit rows, finite, no two on the same line.
         progress (callable, optional): follows the coherence over all pairs (rows done, N).
-        **meta: extra plain-Python metadata, e.g. ``seed=0, method='optimize'``.
+        **meta: extra plain-Python metadata, e.g. ``seed=0, method='optimize'``; an extended
+            basis records ``extends=dict(num_classes=N, checksum=basis_checksum(old), ...)``.
 
     Returns:
         dict: the metadata written: N, d, seed, method, coherence, Welch bound, checksum, and
@@ -176,6 +195,9 @@ def save_basis(path: str, basis: torch.Tensor, progress: Optional[Callable[[int,
         raise ValueError(f'refusing to save an invalid basis to {path!r}: ' +
                          '; '.join(f'{name}: {detail}' for name, detail in failed))
     full_meta.update(meta, format=FORMAT)
+    problem = extension_problem(basis, full_meta)
+    if problem:
+        raise ValueError(f'refusing to save {path!r}: {problem}')
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
     tmp = f'{path}.tmp-{os.getpid()}'
@@ -229,6 +251,10 @@ def inspect_basis_file(path: str) -> dict:
         out['coherence'] = coherence(basis)
     measured = out['coherence']['max'] if out['coherence'] else None
     verdicts.extend(check_basis(basis, meta, recompute=True, measured=measured))
+    if meta.get('extends') is not None:
+        problem = extension_problem(basis, meta)
+        verdicts.append(('extends', not problem, problem or f'rows :{meta["extends"]["num_classes"]} are the '
+                         f'basis it extends (sha256 {meta["extends"]["checksum"][:12]})'))
     return out
 
 
@@ -324,6 +350,10 @@ def load_basis(path: str,
             why = ('its metadata does not describe it' if name == 'recorded coherence' else
                    'a class whose vector is not a finite unit vector on a line of its own can never be predicted')
             raise BasisFileError(f'{path!r} is not a usable basis ({name}: {detail}): {why}; {REGENERATE}')
+    problem = extension_problem(basis, meta)
+    if problem:
+        raise BasisFileError(f'{path!r} is not a usable basis: {problem}; extend the old basis again with '
+                             f'`python tools/misc/generate_ebv.py N_TOTAL D --extend OLD --out FILE`')
     for name, want, have in (('num_classes', num_classes, basis.shape[0]), ('dim', dim, basis.shape[1])):
         if want is not None and want != have:
             raise BasisFileError(f'{path!r} holds a basis with {name}={have}, but {want} is needed: point '

@@ -26,7 +26,7 @@ from .metrics import block_cos, block_rows
 CLAMP = 50.0
 
 
-def pnorm_objective(x: torch.Tensor, power: float, scale: float) -> Tuple[torch.Tensor, float]:
+def pnorm_objective(x: torch.Tensor, power: float, scale: float, frozen: int = 0) -> Tuple[torch.Tensor, float]:
     """Value of the p-norm objective at ``x`` (rows normalised first), and the largest |cos| there;
     fills ``x.grad``.
 
@@ -41,6 +41,9 @@ def pnorm_objective(x: torch.Tensor, power: float, scale: float) -> Tuple[torch.
         x (Tensor): (N, d) rows, any norms; ``x.grad`` is set to the gradient.
         power (float): p.
         scale (float): a value near the largest |cos|, for the numerics only.
+        frozen (int): the first ``frozen`` rows are fixed: only the pairs with at least one later
+            row count (the old rows' own pairs are a constant), the work is that of the later rows'
+            block, (N - frozen) N d, and their gradient is zero. Defaults to 0.
     """
     num = x.shape[0]
     rows = block_rows(num)
@@ -48,9 +51,10 @@ def pnorm_objective(x: torch.Tensor, power: float, scale: float) -> Tuple[torch.
         norms = x.norm(dim=1, keepdim=True).clamp_min(1e-12)
         unit = x / norms
         grad = torch.empty_like(unit)
+        grad[:frozen] = 0
         running, total, top = -math.inf, 0.0, -math.inf
         log_scale = math.log(scale)
-        for start in range(0, num, rows):
+        for start in range(frozen, num, rows):
             cos = block_cos(unit, start, rows)
             size = cos.abs().clamp_min_(1e-30)
             terms = size.log().sub_(log_scale).mul_(power)
@@ -58,13 +62,15 @@ def pnorm_objective(x: torch.Tensor, power: float, scale: float) -> Tuple[torch.
             top = max(top, block_top)
             terms.clamp_min_(block_top - CLAMP)
             if block_top > running:
-                if start:
+                if start > frozen:
                     factor = math.exp(running - block_top)
-                    grad[:start] *= factor
+                    grad[frozen:start] *= factor
                     total *= factor
                 running = block_top
             weights = terms.sub_(running).exp_()
             total += weights.sum(dtype=torch.float64).item()
+            if frozen:  # a pair (new, old) also stands as (old, new), outside these rows
+                total += weights[:, :frozen].sum(dtype=torch.float64).item()
             weights.mul_(torch.sign(cos)).div_(size)
             grad[start:start + rows] = weights @ unit
         value = scale * math.exp((running + math.log(total)) / power)
@@ -72,6 +78,16 @@ def pnorm_objective(x: torch.Tensor, power: float, scale: float) -> Tuple[torch.
         radial = (grad * unit).sum(dim=1, keepdim=True)
         x.grad = (grad - radial * unit) / norms
     return torch.tensor(value, dtype=x.dtype), scale * math.exp(top / power)
+
+
+@torch.no_grad()
+def moving_pairs_max(unit: torch.Tensor, frozen: int) -> float:
+    """The largest |cos| over the pairs of rows of ``unit`` (N, d), unit rows, with at least one
+    row at or after ``frozen``."""
+    rows, top = block_rows(unit.shape[0]), 0.0
+    for start in range(frozen, unit.shape[0], rows):
+        top = max(top, block_cos(unit, start, rows).abs_().max().item())
+    return top
 
 
 class _Stop(Exception):
@@ -98,7 +114,8 @@ def refine(start: torch.Tensor,
            callback: Optional[Callable[[dict], None]] = None,
            info: Optional[dict] = None,
            history: int = 20,
-           keep: Optional[torch.Tensor] = None) -> torch.Tensor:
+           keep: Optional[torch.Tensor] = None,
+           frozen: int = 0) -> torch.Tensor:
     """Run the p-norm stages from ``start`` within ``budget`` objective evaluations; return the rows
     of least coherence seen, never rows of higher coherence than ``start`` (or ``keep``).
 
@@ -122,15 +139,23 @@ def refine(start: torch.Tensor,
             coherence; the best so far from the outset. For a start that is a perturbed copy of
             better rows (an algebraic family tilted out of its subspace), so that the refinement
             never ends worse than what it was given. Defaults to None: the start.
+        frozen (int): keep the first ``frozen`` rows where they are and move only the others,
+            against old and new rows alike (extending a basis, :func:`mmebv.ebv.extend.extend_basis`);
+            the coherence tracked is then that of the pairs with at least one moving row. The
+            returned frozen rows equal the start's up to normalisation. Defaults to 0.
 
     Returns:
         Tensor: (N, d) float32 unit rows.
     """
     from .metrics import coherence  # the start's coherence, over all pairs
     began = time.perf_counter()
+    if not 0 <= frozen < start.shape[0]:
+        raise ValueError(f'frozen={frozen} must leave at least one of the {start.shape[0]} rows to move')
+    if frozen and keep is not None:
+        raise ValueError('keep and frozen cannot be combined')
     x = F.normalize(start.float(), dim=1).requires_grad_(True)
-    state = dict(best=x.detach().clone(), max=coherence(x.detach())['max'], evaluations=0, stage=0, power=None,
-                 improved=False)
+    first = coherence(x.detach())['max'] if not frozen else moving_pairs_max(x.detach(), frozen)
+    state = dict(best=x.detach().clone(), max=first, evaluations=0, stage=0, power=None, improved=False)
     if keep is not None:
         if keep.shape != start.shape:
             raise ValueError(f'keep has shape {tuple(keep.shape)} and the start {tuple(start.shape)}: '
@@ -151,7 +176,7 @@ def refine(start: torch.Tensor,
             raise _Stop('time_limit')
         if state['evaluations'] >= limit:
             raise _StageEnd  # also inside a line search, which L-BFGS's max_eval does not bound
-        value, current = pnorm_objective(x, power, scale)
+        value, current = pnorm_objective(x, power, scale, frozen)
         state['evaluations'] += 1
         if current < state['max']:  # every evaluated point counts, line-search trials too
             state['best'], state['max'] = F.normalize(x.detach(), dim=1), current
@@ -180,7 +205,7 @@ def refine(start: torch.Tensor,
             except _StageEnd:
                 pass
             with torch.no_grad():
-                x.copy_(F.normalize(x, dim=1))
+                x[frozen:] = F.normalize(x[frozen:], dim=1)
         if state['evaluations'] < budget:
             stopped = 'converged'  # each stage's L-BFGS ended before its share: nothing left to gain there
     except _Stop as stop:

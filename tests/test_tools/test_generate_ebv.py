@@ -123,3 +123,37 @@ def test_a_refinement_that_stops_improving_says_so_and_keeps_the_start():
     out = run('60', '31', '--budget', '100')  # Paley(61): every stage stops within 44 evaluations
     assert re.search(r'\d+ of 100 evaluations, stopped: converged \(no evaluated point beat the start', out), out
     assert 'every stage stopped improving before its share' in out
+
+
+def test_extend_keeps_the_old_rows_and_reports_the_coherence_against_a_fresh_basis(tmp_path):
+    old_file, new_file = str(tmp_path / 'ebv_20x12.pth'), str(tmp_path / 'ebv_30x12.pth')
+    run('20', '12', '--quiet', '--budget', '100', '--out', old_file)
+    out = run('30', '12', '--extend', old_file, '--out', new_file, '--quiet', '--budget', '150')
+    old, _ = load_basis(old_file)
+    new, meta = load_basis(new_file, num_classes=30, dim=12)
+    assert torch.equal(new[:20], old)
+    assert meta['extends']['num_classes'] == 20 and meta['method'] == 'extend'
+    extended = float(re.search(r'max \|cos\|\s+(\S+)\s+\(([\d.]+) x Welch\)\s+extended', out).group(1))
+    fresh = float(re.search(r'max \|cos\|\s+(\S+)\s+\(([\d.]+) x Welch\)\s+fresh 30 x 12', out).group(1))
+    welch = float(re.search(r'Welch bound (\S+)', out).group(1))
+    assert extended == pytest.approx(meta['coherence_max'], rel=1e-3)
+    assert fresh == pytest.approx(describe(generate_ebv(30, 12, budget=150))['coherence_max'], rel=1e-3)
+    assert welch <= fresh and welch <= extended
+    assert 'rows 0..19 bit-identical' in out
+    check = run('--check', new_file)
+    assert '[ok] extends: rows :20 are the basis it extends' in check
+
+
+def test_extend_refuses_another_dim_a_file_that_is_not_a_basis_and_too_few_vectors(tmp_path):
+    old_file = str(tmp_path / 'ebv_8x16.pth')
+    run('8', '16', '--quiet', '--out', old_file)
+    out = run('12', '20', '--extend', old_file, '--quiet', check=False)
+    assert 'holds vectors of d=16, but DIM=20 was given' in out and 'give DIM=16' in out
+    out = run('8', '16', '--extend', old_file, '--quiet', check=False)
+    assert 'already holds 8 vectors: NUM_CLASSES=8 must be more' in out
+    not_a_basis = tmp_path / 'weights.pth'
+    torch.save({'state_dict': {'w': torch.ones(2)}}, str(not_a_basis))
+    out = run('12', '16', '--extend', str(not_a_basis), '--quiet', check=False)
+    assert 'is not an mmebv basis file' in out
+    out = run('12', '16', '--extend', str(tmp_path / 'missing.pth'), '--quiet', check=False)
+    assert 'does not exist' in out

@@ -2,6 +2,7 @@
 
     python tools/misc/generate_ebv.py NUM_CLASSES DIM [--seed 0] [--method auto] [--budget EVALS]
                                       [--time-limit S] [--out FILE [--force]] [--plot FILE.png]
+    python tools/misc/generate_ebv.py N_TOTAL DIM --extend OLD_FILE --out NEW_FILE [--seed 0] [--budget EVALS]
     python tools/misc/generate_ebv.py --check FILE
 
 Prints the largest and mean pairwise |cos| of the basis beside the Welch bound (the smallest
@@ -11,7 +12,10 @@ multiply-adds instead of 2e12), for a better basis. With --out, it writes a basi
 classifier reads through ``basis=dict(type='EBV', file=FILE)``: an existing file is kept unless
 --force, and the path is checked before anything is generated; a size that cannot fit in memory is
 refused with the estimate. --check FILE describes a basis file (N, d, coherence, ratio to the
-Welch bound, every validity check) and exits 1 when one fails.
+Welch bound, every validity check) and exits 1 when one fails. --extend OLD_FILE appends
+N_TOTAL - N new vectors to the N of a basis file (new classes for a trained model): the first N rows
+stay bit-identical, the new file records the old rows' checksum, and the coherence is printed beside
+that of a fresh N_TOTAL x DIM basis (generated with the same budget) and the Welch bound.
 """
 import argparse
 import os.path as osp
@@ -23,7 +27,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from mmebv.ebv import describe, generate_ebv, inspect_basis_file, save_basis  # noqa: E402
+from mmebv.ebv import (BasisFileError, basis_checksum, coherence, describe, extend_basis, generate_ebv,  # noqa: E402
+                       inspect_basis_file, load_basis, save_basis)
+from mmebv.ebv.extend import extension_budget  # noqa: E402
 from mmebv.ebv.basis import METHODS, default_budget, estimate_memory, evaluation_work  # noqa: E402
 from mmebv.ebv.metrics import block_rows, welch_bound  # noqa: E402
 from mmebv.utils import Measure  # noqa: E402
@@ -53,6 +59,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--force', action='store_true', help='replace an existing --out file')
     parser.add_argument('--plot', help='draw the histogram of pairwise angles into this PNG')
     parser.add_argument('--check', metavar='FILE', help='describe a basis file and check it; generate nothing')
+    parser.add_argument('--extend', metavar='OLD_FILE',
+                        help='append NUM_CLASSES - N vectors to the N of this basis file, its rows unchanged')
     parser.add_argument('--quiet', action='store_true', help='no progress output')
     args = parser.parse_args(argv)
     if args.check is None and (args.num_classes is None or args.dim is None):
@@ -199,6 +207,58 @@ def check_file(path: str) -> int:
     return 1 if failed else 0
 
 
+def ratio_text(value: float, welch: float) -> str:
+    return f'{value / welch:.3f} x Welch' if welch > 0 else 'Welch bound is 0: orthonormal'
+
+
+def extend_file(args: argparse.Namespace) -> int:
+    """--extend: the old file's rows, then NUM_CLASSES - N new ones; compared with a fresh basis."""
+    total, dim = args.num_classes, args.dim
+    try:
+        old, old_meta = load_basis(args.extend)
+    except (FileNotFoundError, BasisFileError) as error:
+        sys.exit(f'--extend {args.extend}: {error}')
+    num, old_dim = old.shape
+    if old_dim != dim:
+        sys.exit(f'--extend {args.extend} holds vectors of d={old_dim}, but DIM={dim} was given: an extension keeps '
+                 f'the old vectors, so it has their d; give DIM={old_dim}')
+    if total <= num:
+        sys.exit(f'--extend {args.extend} already holds {num} vectors: NUM_CLASSES={total} must be more '
+                 f'(the old {num} plus the new ones)')
+    budget = extension_budget(num, total, dim, TOOL_WORK, TOOL_EVALUATIONS) if args.budget is None else args.budget
+    info = {}
+    with Measure() as measure:
+        basis = extend_basis(old, total, seed=args.seed, budget=budget, time_limit=args.time_limit,
+                             verbose=not args.quiet, info=info)
+    if not torch.equal(basis[:num], old):  # the promise of the tool, checked on what is written
+        raise RuntimeError('the extension changed an old row')
+    extends = dict(num_classes=num, dim=dim, checksum=basis_checksum(old), file=osp.abspath(args.extend),
+                   seed=old_meta.get('seed'), method=old_meta.get('method'))
+    extra = dict(budget=info.get('budget'), generation=info, extends=extends)
+    if args.out:
+        meta = save_basis(args.out, basis, seed=args.seed, method='extend', **extra)
+    else:
+        meta = describe(basis, seed=args.seed, method='extend')
+    fresh_budget = default_budget(total, dim, TOOL_WORK, TOOL_EVALUATIONS) if args.budget is None else args.budget
+    with Measure() as fresh_measure:
+        fresh = generate_ebv(total, dim, seed=args.seed, budget=fresh_budget, time_limit=args.time_limit)
+    fresh_max = coherence(fresh)['max']
+    welch = meta['welch_bound']
+    print(f'extended {num} -> {total} vectors in d={dim} ({info["method"]}; {info.get("evaluations")} of '
+          f'{info.get("budget")} evaluations, stopped: {info.get("stopped")}); rows 0..{num - 1} bit-identical to '
+          f'{args.extend}')
+    print(f'max |cos|   {meta["coherence_max"]:.3e}   ({ratio_text(meta["coherence_max"], welch)})   extended')
+    print(f'max |cos|   {fresh_max:.3e}   ({ratio_text(fresh_max, welch)})   fresh {total} x {dim} basis, seed '
+          f'{args.seed}, {fresh_budget} evaluations')
+    print(f'max |cos|   {info["old_coherence"]:.3e}   the old {num} rows among themselves (a floor for the extension)')
+    print(f'Welch bound {welch:.3e}   ({total} in {dim})')
+    print(f'time        {measure.seconds:.3f} s extending, {fresh_measure.seconds:.3f} s generating the fresh basis')
+    if args.out:
+        print(f'saved to    {args.out} (sha256 {meta["checksum"][:16]}..., extends {num} rows sha256 '
+              f'{extends["checksum"][:16]}...)')
+    return 0
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.check:
@@ -208,6 +268,8 @@ def main(argv=None) -> int:
     num, dim = args.num_classes, args.dim
     if num < 1 or dim < 1:
         sys.exit(f'NUM_CLASSES and DIM must be positive, got {num} and {dim}')
+    if args.extend:
+        return extend_file(args)
     budget = default_budget(num, dim, TOOL_WORK, TOOL_EVALUATIONS) if args.budget is None else args.budget
     check_resources(num, dim, budget, args.quiet)
     info = {}
