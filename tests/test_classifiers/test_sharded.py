@@ -198,11 +198,14 @@ def test_ranks_match_the_unsharded_head_and_refuse_bad_input(tmp_path, world):
 def test_a_checkpoint_resumes_at_another_number_of_processes(tmp_path):
     _spawn(2, tmp_path, 'resume-save')
     resumed = _spawn(4, tmp_path, 'resume-load')[0]['losses']
-    # the unsharded head with the checkpoint's projection and the same basis
-    layer = ShardedFixedClassifier(C, N, embed_dim=D, basis=BASES[1])
-    layer.load_state_dict(torch.load(tmp_path / 'checkpoint.pth', weights_only=True))
+    # the unsharded head with the checkpoint's projection (read from the file itself, not through the
+    # layer under test) and the same basis
+    state = torch.load(tmp_path / 'checkpoint.pth', weights_only=True)
+    torch.manual_seed(0)
+    initial = torch.nn.Linear(C, D)  # the projection before the step, as the workers built it
+    assert not torch.allclose(initial.weight, state['projection.weight'])  # the step changed it
     x = torch.randn(8, C, generator=torch.Generator().manual_seed(5))
-    with torch.no_grad():
-        expected = F.cross_entropy(reference(layer, build_indexed_basis(BASES[1]).build(N, D), x),
-                                   torch.arange(8) * 6, reduction='none')
+    embedding = F.normalize(F.linear(x, state['projection.weight'], state['projection.bias']), dim=-1)
+    logits = embedding @ build_indexed_basis(BASES[1]).build(N, D).T / TEMPERATURE
+    expected = F.cross_entropy(logits, torch.arange(8) * 6, reduction='none')
     assert torch.allclose(resumed, expected, atol=1e-5)
