@@ -64,10 +64,11 @@ class Overtime(BaseException):
 def loading_cost(load, seconds: float):
     """Run ``load()`` and measure it: ``(outcome, seconds, MiB)``, the outcome being its value or the
     exception it raised, MiB the peak resident memory above what the process held before (Linux: the
-    peak is reset through /proc/self/clear_refs, so torch's allocations count too). A call still
-    running after ``seconds`` is interrupted (SIGALRM; pure-Python loops only) and its outcome is an
-    :class:`Overtime` (a BaseException, which no loader's ``except Exception`` turns into its own
-    error)."""
+    peak is reset through /proc/self/clear_refs, so torch's allocations count too). Time is the
+    process's CPU time, so that other work on a loaded machine does not count against the loader. A
+    call still running after ``seconds`` of it is interrupted (SIGPROF; pure-Python loops only) and its
+    outcome is an :class:`Overtime` (a BaseException, which no loader's ``except Exception`` turns
+    into its own error)."""
     import signal
     import time
 
@@ -81,17 +82,17 @@ def loading_cost(load, seconds: float):
     with open('/proc/self/clear_refs', 'w') as f:
         f.write('5')  # resets VmHWM, the peak resident memory
     before = status('VmRSS')
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    start = time.perf_counter()
+    previous = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    start = time.process_time()
     try:
         outcome = load()
     except (Exception, Overtime) as error:  # the outcome is what the caller checks
         outcome = error
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-    return outcome, time.perf_counter() - start, status('VmHWM') - before
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+    return outcome, time.process_time() - start, status('VmHWM') - before
 
 
 # --- Inputs of heads ---
