@@ -1,7 +1,8 @@
 """Every registered classifier layer on every host: mmpretrain's head (tests/test_models/
 test_head_contract.py), mmdet's box classifier and mask head, mmseg's decode heads. Each builds from
 ``classifier=dict(type=...)``, gives logits of the host's shape, trains (a finite loss whose gradient
-reaches the layer's trainable tensors) and adds its own loss terms where it has them."""
+reaches the layer's trainable tensors) and adds its own loss terms where it has them. Heads and inputs live
+on the ``device`` fixture (``MMEBV_TEST_DEVICE``, tests/conftest.py)."""
 import pytest
 import torch
 from mmengine.registry import init_default_scope
@@ -37,19 +38,20 @@ def assert_trained(layer, loss):
 
 
 @pytest.mark.parametrize('classifier', CASES, ids=case_id)
-def test_box_classifier(classifier):
+def test_box_classifier(classifier, device):
     from mmdet.registry import MODELS
     init_default_scope('mmdet')
     classifier = dict(classifier, **WITHOUT_TERMS.get(classifier['type'], {}))
     head = MODELS.build(dict(type='Shared2FCBBoxHead', in_channels=8, fc_out_channels=32, roi_feat_size=7,
                              num_classes=6, cls_predictor_cfg=dict(type='GeometricLinear', classifier=classifier)))
     head.init_weights()
+    head.to(device)
     assert type(head.fc_cls) is CLASSIFIERS[classifier['type']] and head.fc_cls.num_classes == 7  # and background
-    cls_score, bbox_pred = head(torch.randn(5, 8, 7, 7))
+    cls_score, bbox_pred = head(torch.randn(5, 8, 7, 7, device=device))
     assert cls_score.shape == (5, 7)
-    labels = torch.tensor([0, 3, 5, 6, 6])  # 6: background
-    losses = head.loss(cls_score, bbox_pred, torch.rand(5, 5), labels, torch.ones(5), torch.randn(5, 4),
-                       torch.ones(5, 4))
+    labels = torch.tensor([0, 3, 5, 6, 6], device=device)  # 6: background
+    losses = head.loss(cls_score, bbox_pred, torch.rand(5, 5, device=device), labels, torch.ones(5, device=device),
+                       torch.randn(5, 4, device=device), torch.ones(5, 4, device=device))
     assert_trained(head.fc_cls, losses['loss_cls'])
 
 
@@ -63,7 +65,7 @@ def test_box_classifier_refuses_terms_it_would_drop(name):
 
 
 @pytest.mark.parametrize('classifier', CASES, ids=case_id)
-def test_mask_head(classifier):
+def test_mask_head(classifier, device):
     from mmdet.registry import MODELS
     init_default_scope('mmdet')
     cfg = dict(type='GeometricFCNMaskHead', num_convs=1, in_channels=8, conv_out_channels=8, num_classes=5,
@@ -74,13 +76,16 @@ def test_mask_head(classifier):
         return
     head = MODELS.build(cfg)
     head.init_weights()
-    preds = head(torch.randn(3, 8, 7, 7))
+    head.to(device)
+    preds = head(torch.randn(3, 8, 7, 7, device=device))
     assert preds.shape == (3, 5, 14, 14)
-    loss = head.loss_mask(preds, (torch.rand(3, 14, 14) > 0.5).float(), torch.tensor([0, 2, 4]))
+    loss = head.loss_mask(preds, (torch.rand(3, 14, 14, device=device) > 0.5).float(),
+                          torch.tensor([0, 2, 4], device=device))
     assert_trained(head.conv_logits, loss)
 
 
-def seg_samples(num_classes, size=32):
+def seg_samples(num_classes, device, size=32):
+    """Two SegDataSamples on ``device``, as mmengine's data preprocessor hands them over."""
     from mmseg.structures import SegDataSample
     samples = []
     for _ in range(2):
@@ -89,7 +94,7 @@ def seg_samples(num_classes, size=32):
         labels[0, :4] = 255  # ignored pixels
         sample.gt_sem_seg = PixelData(data=labels)
         sample.set_metainfo(dict(img_shape=(size, size), pad_shape=(size, size)))
-        samples.append(sample)
+        samples.append(sample.to(device))
     return samples
 
 
@@ -103,32 +108,33 @@ SEG_HEADS = [
 
 @pytest.mark.parametrize('host', SEG_HEADS, ids=lambda c: c['type'])
 @pytest.mark.parametrize('classifier', CASES, ids=case_id)
-def test_decode_head(host, classifier):
+def test_decode_head(host, classifier, device):
     from mmseg.registry import MODELS
     init_default_scope('mmseg')
     classifier = dict(classifier, **WITH_TERMS.get(classifier['type'], {}))
     head = MODELS.build(dict(host, num_classes=5, classifier=classifier))
     head.init_weights()
+    head.to(device)
     layer = head.conv_seg
     assert type(layer) is CLASSIFIERS[classifier['type']] and layer.channel_dim == 1
-    feats = [torch.randn(2, 8, 32 // s, 32 // s) for s in (1, 2, 4, 8)]
+    feats = [torch.randn(2, 8, 32 // s, 32 // s, device=device) for s in (1, 2, 4, 8)]
     assert head(feats).shape[:2] == (2, 5)
-    losses = head.loss(feats, seg_samples(5), dict())
+    losses = head.loss(feats, seg_samples(5, device), dict())
     terms = {k for k in losses if k.startswith('loss') and k != 'loss_ce'}
     assert terms == ({'loss_sample_margin', 'loss_zero_centroid'} if classifier['type'] == 'LargestMargin' else
                      {'loss_linear_ce'} if classifier['type'] == 'DMLCRC' else set())
     assert_trained(layer, sum(v for k, v in losses.items() if k.startswith('loss')))
 
 
-def test_loss_terms_ignore_unlabelled_pixels_and_never_replace_a_host_loss():
+def test_loss_terms_ignore_unlabelled_pixels_and_never_replace_a_host_loss(device):
     from mmebv.classifiers import DMLCRCClassifier
-    layer = DMLCRCClassifier(6, 3, channel_dim=1)
-    x = torch.randn(2, 6, 4, 4)
-    labels = torch.randint(0, 3, (2, 4, 4))
+    layer = DMLCRCClassifier(6, 3, channel_dim=1).to(device)
+    x = torch.randn(2, 6, 4, 4, device=device)
+    labels = torch.randint(0, 3, (2, 4, 4), device=device)
     ignored = labels.clone()
     ignored[0] = IGNORE
     linear = layer.fc(x.movedim(1, -1))
     expected = torch.nn.functional.cross_entropy(linear[1].reshape(-1, 3), labels[1].reshape(-1))
     torch.testing.assert_close(layer.loss_terms(x, ignored)['loss_linear_ce'], expected)
     with pytest.raises(KeyError, match="have the names of the host's own losses"):
-        add_loss_terms(dict(loss_linear_ce=torch.tensor(0.0)), layer, x, labels)
+        add_loss_terms(dict(loss_linear_ce=torch.tensor(0.0, device=device)), layer, x, labels)
