@@ -50,6 +50,9 @@ LOCAL = {'ResNet': 'mmpretrain_resnet50', 'SwinTransformer': 'mmdet_swin_tiny'}
 URLS = {'torchvision://resnet50': TORCHVISION_R50,
         'open-mmlab://resnet50_v1c': 'https://download.openmmlab.com/pretrain/third_party/resnet50_v1c-2cccc1ad.pth',
         'open-mmlab://resnet18_v1c': 'https://download.openmmlab.com/pretrain/third_party/resnet18_v1c-b5776b93.pth'}
+# mmdet's COCO metric after evaluating, when no box of the one image scored above the config's
+# test_cfg.rcnn.score_thr (0.05): after one iteration, a head can score every box below it
+NO_DETECTIONS = 'The testing results of the whole dataset is empty.'
 # what the val and test loops print, per scope
 METRIC = {'mmpretrain': r'accuracy/top1: \d+\.\d+', 'mmdet': r'coco/bbox_mAP: -?\d\.\d+ .*coco/segm_mAP: -?\d\.\d+',
           'mmseg': r'mIoU: \d+\.\d+'}
@@ -214,7 +217,7 @@ def test_config_trains_one_iteration_and_evaluates(workspace, config, tmp_path):
                '--cfg-options', *short(cfg)], cwd=workspace, env=env)
     assert 'Downloading' not in log  # every pretrained file was found at the config's path
     metric = METRIC[cfg.default_scope]
-    assert re.search(r'\(val\).*' + metric, log), log[-3000:]
+    assert re.search(r'\(val\).*' + metric, log) or (cfg.default_scope == 'mmdet' and NO_DETECTIONS in log), log[-3000:]
     losses = re.findall(r'\(train\).* loss: (\S+)', log)
     assert losses and 0 < float(losses[-1]) < math.inf, losses  # finite (a nan loss prints nan); DeiT's BCE sums
     # over 1000 classes: 693 at the start
