@@ -106,9 +106,6 @@ class GeometricClsHead(ClsHead):
                 expect_finite(self.checks, name, value, f'{name} of {type(self).__name__}')
         return losses
 
-    def _get_loss(self, cls_score: torch.Tensor, data_samples: List[DataSample], **kwargs) -> dict:
-        return self.loss_on_target(cls_score, self.targets(data_samples), **kwargs)
-
     def loss_on_target(self, cls_score: torch.Tensor, target: torch.Tensor, **kwargs) -> dict:
         """The configured loss (and training accuracy when ``cal_acc``) of (B, N) scores."""
         losses = dict(loss=self.loss_module(cls_score, target, avg_factor=cls_score.size(0), **kwargs))
