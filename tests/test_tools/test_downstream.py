@@ -36,7 +36,8 @@ def data_dir(tmp_path_factory):
 def test_two_cpu_processes_with_dist_train_sh(data_dir):
     """tools/dist_train.sh with 2 processes (gloo, SyncBN replaced by BN) on UperNet R18."""
     config = 'configs/upernet/upernet_r18_ebv_4xb4-80k_ade20k-512x512.py'
-    env = user_env(PORT=str(29500 + (os.getpid() + 7) % 1000), OMP_NUM_THREADS='1', TORCH_HOME=str(data_dir / 'torch'))
+    env = user_env(PORT=str(29500 + (os.getpid() + 7) % 1000), OMP_NUM_THREADS='1', TORCH_HOME=str(data_dir / 'torch'),
+                   CUDA_VISIBLE_DEVICES='')  # CPU processes on a GPU machine too
     log = run(['bash', osp.join(ROOT, 'tools/dist_train.sh'), osp.join(ROOT, config), '2', '--work-dir',
                osp.join(data_dir, 'work_dirs', 'dist'), '--cfg-options', *SEG_SHORT,
                ], cwd=data_dir, env=env)

@@ -61,7 +61,8 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path):
 
 def test_two_cpu_processes_with_dist_train_sh(tmp_path):
     """tools/dist_train.sh with 2 processes on CPU: gloo, DDP without device ids."""
-    env = user_env(PORT=str(29500 + os.getpid() % 1000), OMP_NUM_THREADS='1')
+    env = user_env(PORT=str(29500 + os.getpid() % 1000), OMP_NUM_THREADS='1',
+                   CUDA_VISIBLE_DEVICES='')  # CPU processes on a GPU machine too
     workers = [f'{loader}.{key}' for loader in ('train_dataloader', 'val_dataloader')
                for key in ('num_workers=0', 'persistent_workers=False')]
     log = run(['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(tmp_path), '--cfg-options',
