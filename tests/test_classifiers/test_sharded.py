@@ -57,6 +57,8 @@ def test_one_process_matches_the_unsharded_head():
         assert torch.allclose(loss, expected, atol=1e-5)
         assert torch.allclose(torch.autograd.grad(loss, x)[0], torch.autograd.grad(expected, x)[0], atol=1e-6)
     assert torch.equal(layer.topk(x, 3)[1], reference(layer, vectors, x).topk(3).indices)
+    with pytest.raises(ValueError, match=r'labels must lie in \[0, 49\]'):
+        layer.cross_entropy(x[:2], torch.tensor([0, N]))
 
 
 def test_the_shard_is_neither_buffer_nor_parameter_and_the_checkpoint_holds_the_definition():
