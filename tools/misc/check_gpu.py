@@ -71,8 +71,8 @@ STEPS = dict(cuda=4, cpu=2)
 
 @register_basis('RandomUnit-check_gpu')
 class RandomUnitBasis(BasisProvider):
-    """Seeded random unit vectors, for the 1M-class step only: its cost does not depend on the
-    basis's geometry, and generating a 1M x 512 EBV basis takes hours."""
+    """Seeded random unit vectors, for the 1M-class step only: a step's cost does not depend on the
+    basis's geometry (as in benchmark_heads.py), and a 1M-class EBV basis is a generation job of its own."""
 
     def build(self, num_classes: int, dim: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(0)
@@ -506,10 +506,16 @@ def main(argv=None) -> int:
               f'{torch.version.cuda}); run it on a machine with a GPU, or with --device cpu --small to check '
               f'the script itself', file=sys.stderr)
         return 2
+    if device.type == 'cuda' and (device.index or 0) >= torch.cuda.device_count():
+        print(f'--device {args.device}: this machine has {torch.cuda.device_count()} CUDA device(s), numbered from 0',
+              file=sys.stderr)
+        return 2
     if args.worker:
         worker(device.type)  # its mmengine logger is quiet too
         return 0
     if device.type == 'cuda':
+        if device.index is None:  # torch.cuda.set_device needs an index
+            device = torch.device('cuda', torch.cuda.current_device())
         torch.cuda.set_device(device)
         print(f'# {torch.cuda.get_device_name(device)}, torch {torch.__version__}, CUDA {torch.version.cuda}')
     else:
