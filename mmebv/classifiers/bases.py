@@ -14,7 +14,7 @@ type                vectors                                    pairwise cosine  
 ==================  =========================================  ===================  ================
 """
 import math
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 import torch
 
@@ -52,16 +52,22 @@ class EBVBasis(BasisProvider):
             multiply-adds (44 s on 2 cores for 3000 x 512).
         cache (bool or str): keep generated bases on disk: True for ``$MMEBV_CACHE_DIR`` or
             ``~/.cache/mmebv/bases``, a directory, or False. Defaults to True.
-        num_vectors (int, optional): see :class:`BasisProvider`.
+        num_vectors (int, optional): see :class:`BasisProvider` (reserve classes).
+        extend_from (list[int], optional): see :class:`BasisProvider` (extend the basis of earlier
+            sessions); with ``file``, the file holds the first size's vectors. Each extension is
+            :func:`mmebv.ebv.extend_basis` with ``seed``, computed when the classifier is built (not
+            cached); ``generate_ebv.py N_TOTAL D --extend OLD --out FILE`` writes one to a file
+            once, with more work.
 
     Example:
         >>> basis = dict(type='EBV', seed=0, cache='/shared/ebv_cache')  # a 10,000-class head
+        >>> basis = dict(type='EBV', seed=0, extend_from=[50])  # 50 base classes, then this config's
     """
 
     def __init__(self, seed: int = 0, method: str = 'auto', file: Optional[str] = None,
                  budget: Optional[int] = None, cache: Union[bool, str] = True,
-                 num_vectors: Optional[int] = None) -> None:
-        super().__init__(num_vectors)
+                 num_vectors: Optional[int] = None, extend_from: Optional[Sequence[int]] = None) -> None:
+        super().__init__(num_vectors, extend_from)
         self.seed, self.method, self.file, self.budget, self.cache = seed, method, file, budget, cache
 
     def default_dim(self, num_classes: int) -> int:
@@ -99,11 +105,14 @@ class SimplexETFBasis(BasisProvider):
 
     Args:
         seed (int): seed of the rotation U. Defaults to 0.
-        num_vectors (int, optional): see :class:`BasisProvider`.
+        num_vectors (int, optional): see :class:`BasisProvider`; reserving the classes of later
+            sessions keeps one simplex over all of them (NC-FSCIL).
+        extend_from (list[int], optional): see :class:`BasisProvider`.
     """
 
-    def __init__(self, seed: int = 0, num_vectors: Optional[int] = None) -> None:
-        super().__init__(num_vectors)
+    def __init__(self, seed: int = 0, num_vectors: Optional[int] = None,
+                 extend_from: Optional[Sequence[int]] = None) -> None:
+        super().__init__(num_vectors, extend_from)
         self.seed = seed
 
     def check_dim(self, num_classes: int, dim: int) -> None:
@@ -148,6 +157,11 @@ class HadamardBasis(BasisProvider):
 
     def build(self, num_classes: int, dim: int) -> torch.Tensor:
         return (torch.from_numpy(sylvester_hadamard(dim)[:num_classes]) / math.sqrt(dim)).float()
+
+    def extend(self, old: torch.Tensor, num_classes: int, dim: int) -> torch.Tensor:
+        """The next rows of the same Sylvester matrix: orthogonal to the old ones and each other."""
+        self.check_dim(num_classes, dim)
+        return torch.cat([old.float(), self.build(num_classes, dim)[old.shape[0]:]])
 
 
 def max_separation_matrix(num_classes: int) -> torch.Tensor:

@@ -61,14 +61,23 @@ class DMLCRCClassifier(ClassifierLayer):
             linear layer) out. Defaults to 1.0.
         seed (int): seed of the atoms' initialisation. Defaults to 0.
         channel_dim (int): -1 for (..., C), 1 for (B, C, H, W). Defaults to -1.
+        grow_from_checkpoint (bool): load a checkpoint of fewer classes, its atoms and linear rows as
+            the first ones (see :class:`~mmebv.classifiers.layer.ClassifierLayer`). Defaults to False.
+
+    Growing (:meth:`grow`, ``grow_from_checkpoint``) appends m atoms per new class (drawn as a layer
+    of N + M classes with the same ``seed`` draws them) and a row per new class to the linear
+    classifier (initialised as ``nn.Linear`` initialises it); the old atoms, their linear rows and
+    the metric L stay as they are. The old classes' logits do change: the ridge coding is
+    collaborative over all atoms, so every code, and with it every class's residual, depends on the
+    new atoms too.
     """
 
     signed_logits = False
 
     def __init__(self, in_features: int, num_classes: int, metric_dim: Optional[int] = None, atoms_per_class: int = 4,
                  ridge: float = 0.1, scale: float = 16.0, decision: str = 'residual', ce_weight: float = 1.0,
-                 seed: int = 0, channel_dim: int = -1) -> None:
-        super().__init__(in_features, num_classes, channel_dim)
+                 seed: int = 0, channel_dim: int = -1, grow_from_checkpoint: bool = False) -> None:
+        super().__init__(in_features, num_classes, channel_dim, grow_from_checkpoint)
         owner = type(self).__name__
         metric_dim = in_features if metric_dim is None else check_count(owner, 'metric_dim', metric_dim)
         if metric_dim > in_features:
@@ -80,13 +89,34 @@ class DMLCRCClassifier(ClassifierLayer):
         if decision not in DECISIONS:
             raise ValueError(f'{owner}: decision must be one of {DECISIONS}, got {decision!r}')
         self.decision = decision
-        seed = check_count(owner, 'seed', seed, minimum=0)
-        generator = torch.Generator().manual_seed(seed)
-        self.atoms = nn.Parameter(torch.randn(num_classes * atoms_per_class, in_features, generator=generator))
+        self.seed = seed = check_count(owner, 'seed', seed, minimum=0)
+        self.atoms = nn.Parameter(self.initial_atoms(num_classes))
         start = orthonormal_rows(metric_dim, in_features, seed + 1) if metric_dim < in_features else \
             torch.eye(metric_dim, in_features)
         self.metric = nn.Parameter(start)  # L
         self.fc = nn.Linear(in_features, num_classes) if self.ce_weight else None
+
+    def initial_atoms(self, num_classes: int) -> torch.Tensor:
+        """The atoms a layer of ``num_classes`` classes starts with: (N m, C), seeded."""
+        generator = torch.Generator().manual_seed(self.seed)
+        return torch.randn(num_classes * self.atoms_per_class, self.in_features, generator=generator)
+
+    def class_tensors(self) -> Dict[str, int]:
+        tensors = dict(atoms=self.atoms_per_class)
+        if self.fc is not None:
+            tensors.update({'fc.weight': 1, 'fc.bias': 1})
+        return tensors
+
+    def append_classes(self, num_classes: int) -> None:
+        old = self.num_classes * self.atoms_per_class
+        new = self.initial_atoms(num_classes)[old:].to(self.atoms)
+        self.atoms = nn.Parameter(torch.cat([self.atoms.detach(), new]))
+        if self.fc is not None:
+            fc = nn.Linear(self.in_features, num_classes).to(self.fc.weight)
+            with torch.no_grad():
+                fc.weight[:self.num_classes] = self.fc.weight
+                fc.bias[:self.num_classes] = self.fc.bias
+            self.fc = fc
 
     def coding(self, x: torch.Tensor) -> tuple:
         """(..., C) channels-last features -> the (..., N) residuals r_c and norms ||α_c||."""
@@ -96,7 +126,9 @@ class DMLCRCClassifier(ClassifierLayer):
         gram = atoms @ atoms.T  # (Nm, Nm)
         system = gram + self.ridge * torch.eye(gram.shape[0], dtype=x.dtype, device=x.device)
         correlations = atoms @ x.T  # (Nm, M)
-        codes = torch.cholesky_solve(correlations, torch.linalg.cholesky(system))  # (Nm, M)
+        # cholesky_ex: a non-finite system (the network diverged) gives non-finite codes, which the
+        # deferred checks report, instead of an error that names no fix; no host read either
+        codes = torch.cholesky_solve(correlations, torch.linalg.cholesky_ex(system).L)  # (Nm, M)
         n, m = self.num_classes, self.atoms_per_class
         blocks = gram.view(n, m, n, m).diagonal(dim1=0, dim2=2).permute(2, 0, 1)  # (N, m, m): Ã_cᵀÃ_c
         codes_c = codes.view(n, m, -1)

@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmebv.ebv import basis_checksum
+from mmebv.ebv import basis_checksum, load_basis
 
 from .checks import check_count, check_real
 from .distributed import build_on_rank0
@@ -75,6 +75,16 @@ class FixedClassifier(ClassifierLayer):
         basis_dtype (str): 'float32', or 'float16' / 'bfloat16' to hold the basis in half the
             memory (for very large N; the products widen it to the embedding's dtype chunk by chunk
             in ``ChunkedCrossEntropyLoss``, whole in ``forward``). Defaults to 'float32'.
+        grow_from_checkpoint (bool): load a checkpoint of fewer classes: its class vectors must be
+            the first rows of this config's basis (within 1e-4; they are kept bit for bit), which
+            holds when the basis extends or reserves them (``basis=dict(..., extend_from=[N])``,
+            ``num_vectors=N_max`` in both configs, or ``file=`` a ``generate_ebv.py --extend`` file
+            of the checkpoint's basis); otherwise it is refused, unless ``adopt_checkpoint_basis``
+            (the checkpoint's rows, then this config's new ones). Defaults to False.
+
+    New classes: :meth:`grow` appends class vectors to a built (or trained) classifier, the old
+    ones bit for bit, so the old classes get the same logits as before (``bias`` grows by zeros);
+    ``grow_from_checkpoint=True`` loads a checkpoint of fewer classes into a model built with more.
 
     An embedding that is exactly zero gives all-zero logits (a uniform prediction), never NaN;
     non-finite features raise ``FloatingPointError`` (read every 50 steps on a GPU, see
@@ -94,8 +104,9 @@ class FixedClassifier(ClassifierLayer):
                  normalize: bool = True,
                  learnable_scale: bool = False,
                  bias: bool = False,
-                 basis_dtype: str = 'float32') -> None:
-        super().__init__(in_features, num_classes, channel_dim)
+                 basis_dtype: str = 'float32',
+                 grow_from_checkpoint: bool = False) -> None:
+        super().__init__(in_features, num_classes, channel_dim, grow_from_checkpoint)
         owner = type(self).__name__
         provider = build_basis_provider(basis)
         num_vectors = provider.num_vectors or num_classes
@@ -116,14 +127,103 @@ class FixedClassifier(ClassifierLayer):
         self.bias = nn.Parameter(torch.zeros(num_classes)) if bias else None
         self.adopt_checkpoint_basis = adopt_checkpoint_basis
         self.projection = nn.Linear(in_features, embed_dim) if with_projection else nn.Identity()
-        vectors = build_on_rank0(lambda: provider.build(num_vectors, embed_dim), (num_vectors, embed_dim))
-        self.basis_meta = provider.meta()
+        self.provider = provider
+        vectors = build_on_rank0(lambda: provider.vectors(num_vectors, embed_dim), (num_vectors, embed_dim))
+        self.basis_meta = provider.origin()
         self.register_buffer('basis', vectors[:num_classes].to(getattr(torch, basis_dtype)).contiguous(),
                              persistent=True)
-        origin = dict(self.basis_meta, num_vectors=num_vectors, rows=num_classes, dim=embed_dim)
-        self.register_buffer('basis_origin', encode_origin(origin), persistent=True)
+        self.num_vectors = num_vectors
+        self.register_buffer('basis_origin', self.encoded_origin(), persistent=True)
+
+    def encoded_origin(self) -> torch.Tensor:
+        origin = dict(self.basis_meta, num_vectors=self.num_vectors, rows=self.num_classes, dim=self.embed_dim)
+        return encode_origin(origin)
+
+    rewritten_on_growth = ('basis_origin', )
+
+    def class_tensors(self) -> dict:
+        return dict(basis=1, bias=1) if self.bias is not None else dict(basis=1)
+
+    def check_grown_rows(self, key: str, saved: torch.Tensor, configured: torch.Tensor) -> None:
+        if key != 'basis' or self.adopt_checkpoint_basis:
+            return
+        if saved.shape != configured.shape or not torch.allclose(saved.to(configured), configured, rtol=0,
+                                                                 atol=SAME_BASIS_ATOL):
+            gap = (saved.float() - configured.float()).abs().max().item() if saved.shape == configured.shape else None
+            old = saved.shape[0]
+            raise ValueError(
+                f'{type(self).__name__}: the checkpoint\'s {old} class vectors (sha256 {basis_checksum(saved)[:12]}) '
+                f'are not the first {old} rows of the basis this config builds ({self.basis_meta}, '
+                + (f'max |difference| {gap:.3g}' if gap is not None else 'another shape') +
+                f'): a grown model\'s basis must extend the checkpoint\'s. Build the same basis with '
+                f'basis=dict(..., extend_from=[{old}]) (or the sessions before), reserve the classes with the same '
+                f'num_vectors in every session, or point file= at `generate_ebv.py N_TOTAL D --extend` of the '
+                f'checkpoint\'s basis; adopt_checkpoint_basis=True keeps the checkpoint\'s rows beside this config\'s '
+                f'new ones')
+
+    def grow(self, num_classes: int, basis_file: Optional[str] = None) -> None:
+        """Append class vectors: the old ones stay bit for bit, so the old classes' logits do too.
+
+        The new rows: from ``basis_file`` when given (its first N rows must be the current ones);
+        else the reserved vectors (``num_vectors``) where they suffice; else the basis provider's
+        extension of the current rows (:meth:`BasisProvider.extend`: for EBV
+        :func:`mmebv.ebv.extend_basis` with its ``seed``), the basis a config with
+        ``extend_from=[..., N]`` builds. A learned ``bias`` grows by zeros.
+
+        Args:
+            num_classes (int): N + M > N.
+            basis_file (str, optional): a basis file of at least N + M rows (``generate_ebv.py
+                --extend``). Defaults to None.
+        """
+        self.check_growth(num_classes)
+        self.append_classes(num_classes, basis_file)
+
+    def append_classes(self, num_classes: int, basis_file: Optional[str] = None) -> None:
+        owner, old, dim = type(self).__name__, self.num_classes, self.embed_dim
+        current = self.basis.detach().to('cpu', torch.float32)
+        if basis_file is not None:
+            vectors, _ = load_basis(basis_file, dim=dim)
+            if vectors.shape[0] < num_classes:
+                raise ValueError(f'{owner}.grow({num_classes}): {basis_file!r} holds {vectors.shape[0]} vectors, '
+                                 f'fewer than {num_classes}: extend it with `generate_ebv.py {num_classes} {dim} '
+                                 f'--extend {basis_file} --out FILE`')
+            self.check_file_rows(basis_file, vectors[:old], current)
+            meta = dict(type=self.basis_meta.get('type'), file=basis_file)
+            num_vectors = num_classes
+        elif self.provider.num_vectors:
+            if num_classes > self.provider.num_vectors:
+                raise ValueError(f'{owner}.grow({num_classes}): the basis reserves num_vectors='
+                                 f'{self.provider.num_vectors}: grow within them, or give a basis_file')
+            vectors = build_on_rank0(lambda: self.provider.vectors(self.num_vectors, dim), (self.num_vectors, dim))
+            self.check_file_rows(f'the reserved basis ({self.basis_meta})', vectors[:old], current)
+            meta, num_vectors = self.basis_meta, self.num_vectors
+        else:
+            vectors = build_on_rank0(lambda: self.provider.extend(current, num_classes, dim), (num_classes, dim))
+            self.provider.extend_from = list(self.provider.extend_from or []) + [old]
+            meta, num_vectors = self.provider.origin(), num_classes
+        new = vectors[old:num_classes].to(self.basis)
+        self.basis = torch.cat([self.basis, new]).contiguous()
+        if self.bias is not None:
+            self.bias = nn.Parameter(torch.cat([self.bias.detach(), self.bias.new_zeros(num_classes - old)]))
+        self.basis_meta, self.num_vectors, self.num_classes = meta, num_vectors, num_classes
+        self.basis_origin = self.encoded_origin().to(self.basis_origin.device)
+
+    def check_file_rows(self, source: str, rows: torch.Tensor, current: torch.Tensor) -> None:
+        """Refuse ``source`` whose first rows are not the current class vectors."""
+        if not torch.allclose(rows.float(), current, rtol=0, atol=SAME_BASIS_ATOL):
+            gap = (rows.float() - current).abs().max().item()
+            raise ValueError(f'{type(self).__name__}.grow: the first {len(current)} vectors of {source} differ from '
+                             f'this classifier\'s class vectors by up to {gap:.3g} (sha256 {basis_checksum(rows)[:12]} '
+                             f'against {basis_checksum(current)[:12]}): give a basis that extends this one '
+                             f'(`generate_ebv.py N_TOTAL D --extend` of its basis file)')
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        if self.grow_entries(state_dict, prefix) is not None:
+            # the old rows were checked against this basis (check_grown_rows), or adopted; the
+            # checkpoint's origin names its smaller basis
+            state_dict[prefix + 'basis_origin'] = self.basis_origin.clone()
+            super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+            return
         saved = state_dict.get(prefix + 'basis')
         saved_origin = state_dict.get(prefix + 'basis_origin')
         if saved_origin is not None and saved_origin.shape != self.basis_origin.shape:
@@ -147,7 +247,10 @@ class FixedClassifier(ClassifierLayer):
                     f'{self.basis_meta}): set the classifier\'s basis and sizes to those it was '
                     f'trained with, or set adopt_checkpoint_basis=True to use the checkpoint\'s basis (for a '
                     f'checkpoint of the same config whose N > d basis was generated by another mmebv version '
-                    f'or machine, that is the basis it was trained with)')
+                    f'or machine, that is the basis it was trained with)' +
+                    (f'; to add classes to a model trained on {saved.shape[0]}, set grow_from_checkpoint=True'
+                     if saved.dim() == 2 and saved.shape[0] < self.basis.shape[0] and not self.grow_from_checkpoint
+                     else ''))
             if saved.shape != self.basis.shape:
                 self.basis = torch.empty_like(saved, device=self.basis.device)
                 self.num_classes, self.embed_dim = saved.shape

@@ -40,22 +40,36 @@ class GrassmannClassifier(ClassifierLayer):
         scale (float): gamma > 0, multiplies the projection norms (in [0, 1]). Defaults to 25.
         seed (int): seed of the initial bases. Defaults to 0.
         channel_dim (int): -1 for (..., C), 1 for (B, C, H, W). Defaults to -1.
+        grow_from_checkpoint (bool): load a checkpoint of fewer classes, its subspaces as the first
+            ones (see :class:`~mmebv.classifiers.layer.ClassifierLayer`). Defaults to False.
+
+    Growing (:meth:`grow`, ``grow_from_checkpoint``) appends the subspaces of the new classes as a
+    layer of N + M classes with the same ``seed`` starts them (seeded random orthonormal bases);
+    the old subspaces, and so the old classes' logits, are unchanged.
     """
 
     signed_logits = False
 
     def __init__(self, in_features: int, num_classes: int, subspace_dim: int = 8, scale: float = 25.0,
-                 seed: int = 0, channel_dim: int = -1) -> None:
-        super().__init__(in_features, num_classes, channel_dim)
+                 seed: int = 0, channel_dim: int = -1, grow_from_checkpoint: bool = False) -> None:
+        super().__init__(in_features, num_classes, channel_dim, grow_from_checkpoint)
         owner = type(self).__name__
         self.subspace_dim = check_count(owner, 'subspace_dim', subspace_dim)
         if subspace_dim > in_features:
             raise ValueError(f'{owner}: subspace_dim={subspace_dim} must be at most in_features={in_features}')
         self.scale = check_real(owner, 'scale', scale, above=0)
-        self.subspaces = nn.Parameter(random_subspaces(num_classes, in_features, subspace_dim,
-                                                       check_count(owner, 'seed', seed, minimum=0)))
+        self.seed = check_count(owner, 'seed', seed, minimum=0)
+        self.subspaces = nn.Parameter(random_subspaces(num_classes, in_features, subspace_dim, self.seed))
         self.subspaces.grassmann = True
         self._training_forwards = 0
+
+    def class_tensors(self) -> Dict[str, int]:
+        return dict(subspaces=1)
+
+    def append_classes(self, num_classes: int) -> None:
+        new = random_subspaces(num_classes, self.in_features, self.subspace_dim, self.seed)[self.num_classes:]
+        self.subspaces = nn.Parameter(torch.cat([self.subspaces.detach(), new.to(self.subspaces)]))
+        self.subspaces.grassmann = True
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         if self.training and torch.is_grad_enabled():  # a training step

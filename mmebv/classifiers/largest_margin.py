@@ -33,13 +33,18 @@ class LargestMarginClassifier(ClassifierLayer):
         zero_centroid_weight (float): weight (>= 0) of the zero-centroid term; 0 leaves it out.
             Defaults to 0.
         channel_dim (int): -1 for (..., C), 1 for (B, C, H, W). Defaults to -1.
+        grow_from_checkpoint (bool): load a checkpoint of fewer classes, its weights as the first
+            rows (see :class:`~mmebv.classifiers.layer.ClassifierLayer`). Defaults to False.
+
+    Growing (:meth:`grow`, ``grow_from_checkpoint``) appends new weight rows, normal with std 0.01
+    as at construction; the old rows, and so the old classes' logits, are unchanged.
     """
 
     soft_targets = False  # the margins are defined for hard labels
 
     def __init__(self, in_features: int, num_classes: int, scale: float = 64.0, sample_margin_weight: float = 0.0,
-                 zero_centroid_weight: float = 0.0, channel_dim: int = -1) -> None:
-        super().__init__(in_features, num_classes, channel_dim)
+                 zero_centroid_weight: float = 0.0, channel_dim: int = -1, grow_from_checkpoint: bool = False) -> None:
+        super().__init__(in_features, num_classes, channel_dim, grow_from_checkpoint)
         owner = type(self).__name__
         if num_classes < 2:
             raise ValueError(f'{owner}: num_classes={num_classes} must be at least 2 (a margin needs two classes)')
@@ -48,6 +53,14 @@ class LargestMarginClassifier(ClassifierLayer):
         self.zero_centroid_weight = check_real(owner, 'zero_centroid_weight', zero_centroid_weight, minimum=0)
         self.weight = nn.Parameter(torch.empty(num_classes, in_features))
         nn.init.normal_(self.weight, std=0.01)
+
+    def class_tensors(self) -> Dict[str, int]:
+        return dict(weight=1)
+
+    def append_classes(self, num_classes: int) -> None:
+        new = torch.empty(num_classes - self.num_classes, self.in_features)
+        nn.init.normal_(new, std=0.01)
+        self.weight = nn.Parameter(torch.cat([self.weight.detach(), new.to(self.weight)]))
 
     def cosines(self, x: torch.Tensor) -> torch.Tensor:
         """(..., C) channels-last features -> (..., N) cosines to the class weights."""

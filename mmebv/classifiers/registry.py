@@ -7,9 +7,11 @@ unit rows, deterministically, and says which d it needs. The registry is a plain
 stays free of OpenMMLab; a new geometry is a subclass of :class:`BasisProvider`, the decorator, and
 a config line (see CONTRIBUTING.md).
 """
-from typing import Callable, Dict, Optional, Type
+from typing import Callable, Dict, Optional, Sequence, Type
 
 import torch
+
+from mmebv.ebv import extend_basis
 
 BASES: Dict[str, Type['BasisProvider']] = {}
 
@@ -17,19 +19,42 @@ BASES: Dict[str, Type['BasisProvider']] = {}
 class BasisProvider:
     """Builds the (N, d) class vectors of one fixed geometry.
 
-    Subclasses implement :meth:`build` and may override :meth:`default_dim` and
-    :meth:`check_dim`. Keyword arguments of ``__init__`` are the config keys of the ``basis`` dict.
+    Subclasses implement :meth:`build` and may override :meth:`default_dim`, :meth:`check_dim` and
+    :meth:`extend`. Keyword arguments of ``__init__`` are the config keys of the ``basis`` dict.
+
+    New classes for a trained model (its old class vectors unchanged) come two ways:
+
+    - reserve: ``num_vectors=N_max`` builds N_max vectors once and every classifier uses the first
+      ``num_classes`` of them, so configs of 4, 6 and 10 classes with the same ``num_vectors`` hold
+      the same first 4 vectors (NC-FSCIL's pre-allocated simplex). The vectors are placed for N_max
+      classes from the start;
+    - extend: ``extend_from=[N0, N1, ...]`` builds the N0 vectors a config of N0 classes builds, then
+      extends them (:meth:`extend`) to N1, ..., and to ``num_classes`` (the IJCV version of EBV: new
+      vectors "of equal status on the basis of existing EBVs"), so each session's config lists the
+      sizes of the sessions before it.
 
     Args:
         num_vectors (int, optional): build this many vectors and let the classifier use the first
             ``num_classes`` (e.g. Mask R-CNN's mask classifier on the first 80 of the box
-            classifier's 81 vectors). Defaults to None (as many as classes).
+            classifier's 81 vectors, or classes reserved for later). Defaults to None (as many as
+            classes).
+        extend_from (list[int], optional): increasing class counts of earlier sessions, each below
+            the classifier's: the basis is built for the first and extended to each next and to
+            the classifier's own. Defaults to None (built for the classifier's count at once).
     """
 
     name: str = ''
 
-    def __init__(self, num_vectors: Optional[int] = None) -> None:
+    def __init__(self, num_vectors: Optional[int] = None, extend_from: Optional[Sequence[int]] = None) -> None:
         self.num_vectors = num_vectors
+        if extend_from is not None:
+            sizes = list(extend_from) if isinstance(extend_from, (list, tuple)) else [extend_from]
+            if not sizes or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes) or \
+                    any(b <= a for a, b in zip(sizes, sizes[1:])):
+                raise ValueError(f'basis extend_from={extend_from!r} must list increasing class counts >= 1 (the '
+                                 f'sizes of the earlier sessions), e.g. [4] or [4, 6]')
+            extend_from = sizes
+        self.extend_from = extend_from
 
     def default_dim(self, num_classes: int) -> int:
         """d when the config gives no ``embed_dim``."""
@@ -42,9 +67,42 @@ class BasisProvider:
         """(num_classes, dim) float32 unit rows; the same arguments give the same tensor."""
         raise NotImplementedError
 
+    def extend(self, old: torch.Tensor, num_classes: int, dim: int) -> torch.Tensor:
+        """``old`` (N, d) followed by ``num_classes - N`` new rows, the old ones bit for bit.
+
+        By default :func:`mmebv.ebv.extend_basis` (seeded by the provider's ``seed``, 0 without
+        one): an orthonormal completion within d, else new rows refined against old and new. The
+        old rows keep their own geometry (a simplex ETF's -1/(N-1) among the old classes); for one
+        geometry over all classes, reserve them with ``num_vectors``.
+
+        Returns:
+            Tensor: (num_classes, d) float32.
+        """
+        return extend_basis(old, num_classes, seed=getattr(self, 'seed', 0))
+
+    def vectors(self, num_classes: int, dim: int) -> torch.Tensor:
+        """The (num_classes, dim) vectors a classifier holds: :meth:`build`, or with ``extend_from``
+        the first size built and extended step by step."""
+        if not self.extend_from:
+            return self.build(num_classes, dim)
+        if self.extend_from[-1] >= num_classes:
+            raise ValueError(f'basis extend_from={self.extend_from} must hold class counts below the {num_classes} '
+                             f'vectors built: the sizes of the earlier sessions only')
+        basis = self.build(self.extend_from[0], dim)
+        for size in self.extend_from[1:] + [num_classes]:
+            basis = self.extend(basis, size, dim)
+        return basis
+
     def meta(self) -> dict:
         """Plain-Python description, stored with the classifier (and in its error messages)."""
         return dict(type=self.name)
+
+    def origin(self) -> dict:
+        """:meth:`meta`, with ``extend_from`` where the basis was extended."""
+        meta = self.meta()
+        if self.extend_from:
+            meta['extend_from'] = list(self.extend_from)
+        return meta
 
 
 def register_basis(name: str) -> Callable[[type], type]:
