@@ -126,7 +126,9 @@ class RiemannianMixin:
                                                   else buffer)
         overlap = None  # buffer @ movedᵀ, for the transport below
         if group['retraction'] == 'geodesic':  # the step size is folded into the k x k coefficients
-            gram = direction @ direction.transpose(-2, -1)
+            # a diverged run's NaN gradient would stop eigh with an error that names no fix: the step
+            # goes on (the subspaces become NaN) and the deferred checks of the forward name the fix
+            gram = torch.nan_to_num(direction @ direction.transpose(-2, -1))
             along, across = geodesic_coefficients(step_size**2 * gram)
             moved = torch.bmm(along, W).baddbmm_(across, direction, alpha=step_size)
             if direction is buffer:  # buffer ⟂ W, so buffer movedᵀ = step buffer bufferᵀ acrossᵀ: no k d pass

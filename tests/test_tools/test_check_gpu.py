@@ -22,10 +22,7 @@ HOSTS = ['mmpretrain GeometricClsHead', 'mmdet Shared2FCBBoxHead', 'mmdet Geomet
 # read every 50 steps) the next Cholesky factorisation (DML-CRC's coding) or eigendecomposition
 # (RiemannianSGD's geodesic step) raises torch's LinAlgError instead of the FloatingPointError that
 # names the divergence and its fixes.
-KNOWN_FAILURES = {
-    'deferred check: NaN feature / DMLCRC': 'LinAlgError: linalg.cholesky',
-    'deferred check: NaN feature / Grassmann': 'LinAlgError: linalg.eigh',
-}
+KNOWN_FAILURES = {}
 
 
 def shipped_layers():
