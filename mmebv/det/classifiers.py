@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmdet.registry import MODELS
 
-from mmebv.classifiers import ClassifierLayer, DenseClassifierMixin, build_classifier
+from mmebv.classifiers import ClassifierLayer, DenseClassifierMixin, build_classifier, check_real
 from mmebv.classifiers.registry import with_default
 from mmebv.losses import lm_softmax
 
@@ -86,7 +86,7 @@ class LMSoftmaxDetLoss(nn.Module):
 
     def __init__(self, scale: float = 64.0, loss_weight: float = 1.0) -> None:
         super().__init__()
-        self.scale, self.loss_weight = float(scale), loss_weight
+        self.scale, self.loss_weight = check_real(type(self).__name__, 'scale', scale, above=0), loss_weight
 
     def forward(self, cls_score: torch.Tensor, label: torch.Tensor, weight: Optional[torch.Tensor] = None,
                 avg_factor: Optional[float] = None, reduction_override: Optional[str] = None, **kwargs) -> torch.Tensor:

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from mmseg.models.decode_heads import FCNHead, FPNHead, UPerHead
 from mmseg.registry import MODELS
 
-from mmebv.classifiers import IGNORE, DenseClassifierMixin
+from mmebv.classifiers import IGNORE, DenseClassifierMixin, check_real
 from mmebv.classifiers.layer import add_loss_terms
 from mmebv.losses import lm_softmax
 
@@ -98,7 +98,8 @@ class LMSoftmaxSegLoss(nn.Module):
 
     def __init__(self, scale: float = 64.0, loss_weight: float = 1.0, loss_name: str = 'loss_lm_softmax') -> None:
         super().__init__()
-        self.scale, self.loss_weight, self._loss_name = float(scale), loss_weight, loss_name
+        self.scale = check_real(type(self).__name__, 'scale', scale, above=0)
+        self.loss_weight, self._loss_name = loss_weight, loss_name
 
     def forward(self, seg_logits: torch.Tensor, seg_label: torch.Tensor, weight: Optional[torch.Tensor] = None,
                 ignore_index: int = 255, **kwargs) -> torch.Tensor:
