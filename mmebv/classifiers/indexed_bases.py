@@ -20,7 +20,7 @@ accepts only these; an unsharded one gets the same vectors from ``provider.build
 import hashlib
 import math
 import os.path as osp
-from typing import Callable, Dict, Optional
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -33,7 +33,7 @@ from mmebv.ebv.structured import PRIMITIVE_POLYNOMIALS, _m_sequence
 from mmebv.utils.bounded_loading import torch_file_problem
 
 from .bases import MIN_EBV_DIM
-from .registry import BasisProvider
+from .registry import BasisProvider, NamedRegistry
 
 # SeededRows draws rows in blocks of this many (one generator each): part of the definition.
 ROW_BLOCK = 1024
@@ -41,31 +41,22 @@ ROW_BLOCK = 1024
 BOUND_FAILURE = 0.01
 
 
-INDEXED_BASES: Dict[str, type] = {}
+INDEXED_BASES = NamedRegistry('indexed basis', lambda: IndexedBasis, 'register_indexed_basis')
 
 
 def register_indexed_basis(name: str) -> Callable[[type], type]:
     """Class decorator: register an :class:`IndexedBasis` subclass under ``name``."""
-
-    def add(cls: type) -> type:
-        if name in INDEXED_BASES and INDEXED_BASES[name] is not cls:
-            raise KeyError(f'an indexed basis named {name!r} is already registered ({INDEXED_BASES[name].__module__})')
-        cls.name = name
-        INDEXED_BASES[name] = cls
-        return cls
-
-    return add
+    return INDEXED_BASES.register(name)
 
 
 def build_indexed_basis(cfg: Optional[dict]) -> 'IndexedBasis':
     """The indexed basis a ``basis`` config dict names; None means ``dict(type='SeededRows')``."""
     cfg = dict(cfg or dict(type='SeededRows'))
     name = cfg.pop('type', 'SeededRows')
-    if name not in INDEXED_BASES:
-        raise KeyError(f'basis type {name!r} cannot be built by index (a sharded classifier builds each rank\'s '
-                       f'rows on their own): choose one of {sorted(INDEXED_BASES)}')
+    basis = INDEXED_BASES.lookup(name, 'other bases cannot be built by index (a sharded classifier builds each '
+                                       'rank\'s rows on their own)')
     try:
-        return INDEXED_BASES[name](**cfg)
+        return basis(**cfg)
     except TypeError as error:
         raise TypeError(f'basis=dict(type={name!r}, ...): {error}') from error
 

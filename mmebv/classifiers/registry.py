@@ -7,13 +7,51 @@ unit rows, deterministically, and says which d it needs. The registry is a plain
 stays free of OpenMMLab; a new geometry is a subclass of :class:`BasisProvider`, the decorator, and
 a config line (see CONTRIBUTING.md).
 """
-from typing import Callable, Dict, Optional, Sequence, Type
+from typing import Callable, Optional, Sequence
 
 import torch
 
 from mmebv.ebv import extend_basis
 
-BASES: Dict[str, Type['BasisProvider']] = {}
+
+
+class NamedRegistry(dict):
+    """Classes by the name configs give in ``type=...``: a plain dict (the core stays free of
+    OpenMMLab's registries) with a registering decorator and a lookup whose error lists the names.
+
+    Args:
+        what (str): what the classes are, for messages ('basis', 'classifier', ...).
+        base (callable): returns the class every entry must subclass (called late: it may be
+            defined after the registry).
+        decorator (str): the decorator's name, for messages.
+    """
+
+    def __init__(self, what: str, base: Callable[[], type], decorator: str) -> None:
+        super().__init__()
+        self.what, self.base, self.decorator = what, base, decorator
+
+    def register(self, name: str) -> Callable[[type], type]:
+        """Class decorator: register a subclass of ``base`` under ``name`` (its ``name`` attribute)."""
+
+        def add(cls: type) -> type:
+            if not (isinstance(cls, type) and issubclass(cls, self.base())):
+                raise TypeError(f'@{self.decorator}({name!r}) needs a {self.base().__name__} subclass, got {cls!r}')
+            if name in self and self[name] is not cls:
+                raise KeyError(f'a {self.what} named {name!r} is already registered ({self[name].__module__})')
+            cls.name = name
+            self[name] = cls
+            return cls
+
+        return add
+
+    def lookup(self, name: str, hint: str) -> type:
+        """The class registered under ``name``; a ``KeyError`` naming the registered ones and ``hint``."""
+        if name not in self:
+            raise KeyError(f'unknown {self.what} type {name!r}: registered are {sorted(self)}; {hint}')
+        return self[name]
+
+
+BASES = NamedRegistry('basis', lambda: BasisProvider, 'register_basis')
 
 
 class BasisProvider:
@@ -107,51 +145,33 @@ class BasisProvider:
 
 def register_basis(name: str) -> Callable[[type], type]:
     """Class decorator: register a :class:`BasisProvider` subclass under ``name``."""
-
-    def add(cls: type) -> type:
-        if not (isinstance(cls, type) and issubclass(cls, BasisProvider)):
-            raise TypeError(f'@register_basis({name!r}) needs a BasisProvider subclass, got {cls!r}')
-        if name in BASES and BASES[name] is not cls:
-            raise KeyError(f'a basis named {name!r} is already registered ({BASES[name].__module__})')
-        cls.name = name
-        BASES[name] = cls
-        return cls
-
-    return add
+    return BASES.register(name)
 
 
 def build_basis_provider(cfg: Optional[dict]) -> BasisProvider:
     """The provider a ``basis`` config dict names; ``None`` means ``dict(type='EBV')``."""
     cfg = dict(cfg or dict(type='EBV'))
     name = cfg.pop('type', 'EBV')
-    if name not in BASES:
-        raise KeyError(f'unknown basis type {name!r}: registered are {sorted(BASES)}; a new geometry '
-                       f'registers with @register_basis in a module that the config imports')
+    provider = BASES.lookup(name, 'a new geometry registers with @register_basis in a module that the config imports')
     try:
-        return BASES[name](**cfg)
+        return provider(**cfg)
     except TypeError as error:
         raise TypeError(f'basis=dict(type={name!r}, ...): {error}') from error
 
 
 # Classifier layers: one per method (see :mod:`mmebv.classifiers.layer`), by the name configs give in
 # ``classifier=dict(type=...)``.
-CLASSIFIERS: Dict[str, type] = {}
+CLASSIFIERS = NamedRegistry('classifier', lambda: _layer_class(), 'register_classifier')
+
+
+def _layer_class() -> type:
+    from .layer import ClassifierLayer  # the layer module imports this one
+    return ClassifierLayer
 
 
 def register_classifier(name: str) -> Callable[[type], type]:
     """Class decorator: register a :class:`~mmebv.classifiers.layer.ClassifierLayer` under ``name``."""
-
-    def add(cls: type) -> type:
-        from .layer import ClassifierLayer
-        if not (isinstance(cls, type) and issubclass(cls, ClassifierLayer)):
-            raise TypeError(f'@register_classifier({name!r}) needs a ClassifierLayer subclass, got {cls!r}')
-        if name in CLASSIFIERS and CLASSIFIERS[name] is not cls:
-            raise KeyError(f'a classifier named {name!r} is already registered ({CLASSIFIERS[name].__module__})')
-        cls.name = name
-        CLASSIFIERS[name] = cls
-        return cls
-
-    return add
+    return CLASSIFIERS.register(name)
 
 
 def build_classifier(cfg: dict, in_features: int, num_classes: int, channel_dim: int = -1):
@@ -161,14 +181,13 @@ def build_classifier(cfg: dict, in_features: int, num_classes: int, channel_dim:
         raise TypeError(f'classifier must be a dict with a type (one of {sorted(CLASSIFIERS)}), got {cfg!r}')
     cfg = dict(cfg)
     name = cfg.pop('type')
-    if name not in CLASSIFIERS:
-        raise KeyError(f'unknown classifier type {name!r}: registered are {sorted(CLASSIFIERS)}; a new method '
-                       f'registers with @register_classifier in a module that the config imports')
+    layer = CLASSIFIERS.lookup(name, 'a new method registers with @register_classifier in a module that the config '
+                                     'imports')
     for size in ('in_features', 'num_classes', 'channel_dim'):
         if size in cfg:
             raise TypeError(f'classifier=dict(type={name!r}, {size}=...): the host sets {size}; leave it out')
     try:
-        return CLASSIFIERS[name](in_features, num_classes, channel_dim=channel_dim, **cfg)
+        return layer(in_features, num_classes, channel_dim=channel_dim, **cfg)
     except TypeError as error:
         raise TypeError(f'classifier=dict(type={name!r}, ...): {error}') from error
 
