@@ -2,7 +2,8 @@
 
 - ``MODELS``: the heads ``GeometricClsHead`` (any classifier layer of :mod:`mmebv.classifiers`,
   ``classifier=dict(type='Fixed' | 'Grassmann' | 'LargestMargin' | 'DMLCRC', ...)``) and
-  ``EBVClsHead`` (the same head, an EBV ``Fixed`` classifier by default); the losses
+  ``EBVClsHead`` (the same head, an EBV ``Fixed`` classifier by default), ``ShardedClsHead`` (the
+  class-sharded fixed classifier, classes split across ranks); the losses
   ``LMSoftmaxLoss``, ``DotRegressionLoss``, ``ChunkedCrossEntropyLoss``; the backbone ``SmallConvNet``;
 - ``DATASETS``: ``LocalFashionMNIST``; ``TRANSFORMS``: ``ToGrey`` (one-channel images, for the
   one-channel demo's inferencer path);
@@ -17,12 +18,12 @@ check_supported('torch', 'mmengine', 'mmpretrain')
 
 from .backbones import SmallConvNet  # noqa: E402
 from .datasets import LocalFashionMNIST, ToGrey  # noqa: E402
-from .heads import EBVClsHead, GeometricClsHead  # noqa: E402
+from .heads import EBVClsHead, GeometricClsHead, ShardedClsHead  # noqa: E402
 from .losses import ChunkedCrossEntropyLoss, DotRegressionLoss, LMSoftmaxLoss  # noqa: E402
 from .optimizers import RiemannianLamb  # noqa: E402
 from . import model_index  # noqa: E402,F401  (mmebv's classification models in mmpretrain's ModelHub)
 
 __all__ = [
     'ChunkedCrossEntropyLoss', 'DotRegressionLoss', 'EBVClsHead', 'GeometricClsHead', 'LMSoftmaxLoss',
-    'LocalFashionMNIST', 'RiemannianLamb', 'SmallConvNet', 'ToGrey'
+    'LocalFashionMNIST', 'RiemannianLamb', 'ShardedClsHead', 'SmallConvNet', 'ToGrey'
 ]

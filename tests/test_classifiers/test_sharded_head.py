@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-import mmebv.cls.sharded_head  # noqa: F401
+import mmebv.cls  # noqa: F401
 from mmebv.classifiers.indexed_bases import build_indexed_basis
 
 BASIS = dict(type='ExtendedGold', seed=2)

@@ -1,7 +1,4 @@
-"""mmpretrain's head around the class-sharded fixed classifier. Importing this registers
-``ShardedClsHead`` into mmpretrain's ``MODELS``; configs load it with
-``custom_imports = dict(imports=['mmebv.cls', 'mmebv.cls.sharded_head'], allow_failed_imports=False)``.
-"""
+"""mmpretrain's head around the class-sharded fixed classifier (registered by ``mmebv.cls``)."""
 from typing import List, Optional, Sequence
 
 import torch
@@ -11,7 +8,7 @@ from mmpretrain.structures import DataSample
 from mmebv.classifiers import ShardedFixedClassifier
 from mmebv.classifiers.checks import check_real, expect_finite
 
-from .heads import GeometricClsHead
+from .geometric_cls_head import GeometricClsHead
 
 
 @MODELS.register_module()
