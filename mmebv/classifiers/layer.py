@@ -163,9 +163,11 @@ class ClassifierLayer(nn.Module):
                 disagree on the count, or a class tensor differs in anything but its rows (the key
                 and both shapes named).
         """
-        tensors = self.class_tensors()
-        if not self.grow_from_checkpoint or not tensors:
+        if not self.grow_from_checkpoint:
             return None
+        tensors = self.class_tensors()
+        if not tensors:
+            self.append_classes(self.num_classes + 1)  # raises, naming what the layer lacks
         own = dict(self.named_parameters(recurse=True))
         own.update(self.named_buffers(recurse=True))
         counts = {}

@@ -203,3 +203,17 @@ def test_growing_refuses_more_classes_and_other_sizes_naming_the_key(cfg, tmp_pa
     key = KEY_OF_C[cfg['type']]
     with pytest.raises(ValueError, match=rf'{key} (has shape \([^)]*{C}\) in the checkpoint|\(\d+, {C}\) vs)'):
         load_checkpoint(wider, path, strict=False)
+
+
+def test_a_layer_without_per_class_tensors_says_it_cannot_grow():
+    from mmebv.classifiers import ClassifierLayer
+
+    class Constant(ClassifierLayer):  # a method that declares nothing per class
+
+        def logits(self, x):
+            return x[..., :1].expand(*x.shape[:-1], self.num_classes)
+
+    with pytest.raises(TypeError, match='Constant cannot grow: it declares no per-class tensors'):
+        Constant(C, 3).grow(4)
+    with pytest.raises(TypeError, match='Constant cannot grow'):
+        Constant(C, 4, grow_from_checkpoint=True).load_state_dict({})
