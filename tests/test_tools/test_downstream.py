@@ -42,4 +42,5 @@ def test_two_cpu_processes_with_dist_train_sh(data_dir):
                osp.join(data_dir, 'work_dirs', 'dist'), '--cfg-options', *SEG_SHORT,
                ], cwd=data_dir, env=env)
     assert 'SyncBN does not run on CPU processes' in log and 'Downloading' not in log
-    assert 'Iter(train) [1/1]' in log and re.search(r'mIoU: \d+\.\d+', log)
+    assert re.search(r'Iter\(val\) \[1/1\].* mIoU: \d+\.\d+', log)  # after the one training iteration
+    assert osp.isfile(osp.join(data_dir, 'work_dirs', 'dist', 'iter_1.pth'))
