@@ -20,6 +20,7 @@ from .backbones import SmallConvNet  # noqa: E402
 from .datasets import LocalFashionMNIST, ToGrey  # noqa: E402
 from .heads import EBVClsHead, GeometricClsHead, ShardedClsHead  # noqa: E402
 from .losses import ChunkedCrossEntropyLoss, DotRegressionLoss, LMSoftmaxLoss  # noqa: E402
+from .metrics import IncrementalAccuracy  # noqa: E402,F401  (class-incremental sessions)
 from .optimizers import RiemannianLamb  # noqa: E402
 from . import model_index  # noqa: E402,F401  (mmebv's classification models in mmpretrain's ModelHub)
 

@@ -1,4 +1,5 @@
 from .fashion_mnist import LocalFashionMNIST
+from .incremental import ClassIncrementalDataset
 from .transforms import ToGrey
 
-__all__ = ['LocalFashionMNIST', 'ToGrey']
+__all__ = ['ClassIncrementalDataset', 'LocalFashionMNIST', 'ToGrey']

@@ -1,0 +1,3 @@
+from .incremental import IncrementalAccuracy
+
+__all__ = ['IncrementalAccuracy']
