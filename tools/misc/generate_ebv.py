@@ -121,6 +121,20 @@ def multiply_adds_per_second(dim: int) -> float:
     return 3 * 1024 * dim * 4096 / max(time.perf_counter() - began, 1e-9)
 
 
+def seconds_per_coherence_block(num_classes: int, dim: int) -> float:
+    """Time of one block of the coherence over all pairs, measured on a block of its size: (rows, d)
+    against (N, d) in float32 with the |cos|, max and sum passes (memory-bound at a large N, where a
+    small product's rate would promise 3x too little time)."""
+    rows = block_rows(num_classes)
+    unit = F.normalize(torch.randn(min(num_classes, 2**16), dim), dim=1)
+    columns = unit.shape[0]
+    began = time.perf_counter()
+    block = (unit[:rows] @ unit.T).abs_()
+    block.max().item()
+    block.sum(dtype=torch.float64).item()
+    return (time.perf_counter() - began) * num_classes / columns  # the real block has N columns
+
+
 class PhaseProgress:
     """Prints how far a long phase has come, at most every ``PROGRESS_SECONDS``: rows done, the time
     so far and the time left at the rate so far (every row costs the same), and a last line with its
@@ -171,10 +185,9 @@ def check_resources(num_classes: int, dim: int, budget: int, quiet: bool) -> Non
                  f'or {fixes[-1]}.')
     rate = multiply_adds_per_second(min(dim, 1024))
     # elementwise work on each cosine (exp and log of a p-norm) roughly doubles the products' time in
-    # the refinement's evaluations; the coherence over all pairs (N^2 d products) adds about 20%
-    # (30000 x 512: 31 s estimated, 35 s taken)
+    # the refinement's evaluations; the coherence over all pairs is timed on one of its blocks
     refine_seconds = 2 * evaluation_work(num_classes, dim) * refining / rate
-    measure_seconds = 1.2 * float(num_classes)**2 * dim / rate
+    measure_seconds = seconds_per_coherence_block(num_classes, dim) * -(-num_classes // block_rows(num_classes))
     if not quiet:
         refine = (f'at most {refine_seconds:.0f} s refining ({refining} evaluations; a stage ends early once it stops '
                   f'improving), then ' if refining else '')
