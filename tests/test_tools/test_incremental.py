@@ -26,6 +26,10 @@ TINY = ['train_dataloader.dataset.dataset.indices=64', 'val_dataloader.dataset.d
         'val_dataloader.persistent_workers=False']
 
 
+def session(k: int) -> str:
+    return osp.join(ROOT, RECIPE, f'smallconvnet_ebv_session_{k}.py')
+
+
 def labels_of(dataset) -> np.ndarray:
     return np.array([int(dataset[i]['gt_label']) for i in range(len(dataset))])
 
@@ -109,10 +113,9 @@ def test_recipe_refuses_a_session_of_fewer_classes_before_training(tmp_path):
     recipe = tmp_path / 'recipe'
     recipe.mkdir()
     for k in (1, 2):
-        (recipe / f'session_{k}.py').write_text(f"_base_ = '{osp.join(ROOT, RECIPE, f'session_{k}.py')}'\n")
+        (recipe / f'session_{k}.py').write_text(f"_base_ = '{session(k)}'\n")
     # session 3 loads session 2's checkpoint (6 classes) into a head of 4
-    (recipe / 'session_3.py').write_text(f"_base_ = '{osp.join(ROOT, RECIPE, 'session_3.py')}'\n"
-                                         'model = dict(head=dict(num_classes=4))\n')
+    (recipe / 'session_3.py').write_text(f"_base_ = '{session(3)}'\n" 'model = dict(head=dict(num_classes=4))\n')
     out = run(['tools/misc/run_incremental.py', str(recipe), '--work-dir', str(tmp_path / 'work'), '--cfg-options',
                *TINY], check=False)
     assert 'session_3.py builds a head of 4 classes, but the session before it' in out and 'ends with 6' in out
@@ -139,7 +142,7 @@ def check_recipe_run(work_dir: str, log: str, per_process_batch: int) -> None:
     projection = 'head.classifier.projection.weight'
     assert not torch.equal(states[1][projection], states[0][projection])  # the head trained
     for k in (1, 2, 3, 4):
-        cfg = Config.fromfile(osp.join(work_dir, f'session_{k}', f'session_{k}.py'))
+        cfg = Config.fromfile(osp.join(work_dir, f'session_{k}', f'smallconvnet_ebv_session_{k}.py'))
         assert cfg.train_dataloader.batch_size == per_process_batch
         assert cfg.train_dataloader.dataset.exemplar_classes == (2 * k if k > 1 else [])  # classes 0..2k-1
         assert cfg.val_evaluator.num_classes == 2 + 2 * k
@@ -154,7 +157,7 @@ def test_recipe_runs_end_to_end_on_one_process(tmp_path):
               env=user_env(OMP_NUM_THREADS='1'))
     check_recipe_run(work_dir, log, per_process_batch=128)
     # a checkpoint of 6 classes loaded (the wrong one) into the 4-class session: refused by name
-    out = run(['tools/train.py', osp.join(RECIPE, 'session_1.py'), '--work-dir', str(tmp_path / 'wrong'),
+    out = run(['tools/train.py', session(1), '--work-dir', str(tmp_path / 'wrong'),
                '--cfg-options', *TINY, 'model.head.classifier.grow_from_checkpoint=True',
                f'load_from={osp.join(work_dir, "session_2", "epoch_1.pth")}'], check=False)
     assert 'the checkpoint holds 6 classes, more than the 4 this config builds' in out

@@ -3,7 +3,8 @@
     python tools/misc/run_incremental.py configs/incremental/ebv_extend --work-dir DIR [--gpus N]
                                          [--seed 0] [--cfg-options k=v ...]
 
-A recipe is a folder of ``session_1.py``, ``session_2.py``, ... (mmpretrain configs; each session
+A recipe is a folder of ``*session_1.py``, ``*session_2.py``, ... (mmpretrain configs, named e.g.
+``smallconvnet_ebv_session_1.py``; each session
 after the first loads the previous one's checkpoint into a head of more classes). Session k trains
 in ``DIR/session_k`` with ``tools/train.py`` (``--gpus 1``) or ``tools/dist_train.sh CONFIG N``
 (``--gpus N``: N processes, gloo on a machine without CUDA), and gets from this script:
@@ -34,7 +35,7 @@ sys.path.insert(0, ROOT)
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Run the sessions of a class-incremental recipe')
-    parser.add_argument('recipe', help='folder of session_1.py, session_2.py, ...')
+    parser.add_argument('recipe', help='folder of *session_1.py, *session_2.py, ...')
     parser.add_argument('--work-dir', required=True, help='session k trains in WORK_DIR/session_k')
     parser.add_argument('--gpus', type=int, default=1,
                         help='processes per session (1: tools/train.py; N > 1: tools/dist_train.sh with N)')
@@ -44,17 +45,22 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def session_configs(recipe: str) -> List[str]:
-    """The recipe's ``session_<k>.py`` files in order of k; refused when k is not 1, 2, ... in turn."""
+    """The recipe's ``*session_<k>.py`` files in order of k; refused when k is not 1, 2, ... in turn or
+    two files share a k."""
     if not osp.isdir(recipe):
-        sys.exit(f'error: recipe {recipe!r} is not a folder: give a folder of session_1.py, session_2.py, ... '
+        sys.exit(f'error: recipe {recipe!r} is not a folder: give a folder of *session_1.py, *session_2.py, ... '
                  f'(e.g. configs/incremental/ebv_extend)')
     found = {}
-    for name in os.listdir(recipe):
-        match = re.fullmatch(r'session_(\d+)\.py', name)
+    for name in sorted(os.listdir(recipe)):
+        match = re.fullmatch(r'(?:.*_)?session_(\d+)\.py', name)
         if match:
-            found[int(match.group(1))] = osp.join(recipe, name)
+            k = int(match.group(1))
+            if k in found:
+                sys.exit(f'error: recipe {recipe!r} holds two configs of session {k} ({osp.basename(found[k])} and '
+                         f'{name}): keep one per session')
+            found[k] = osp.join(recipe, name)
     if sorted(found) != list(range(1, len(found) + 1)) or not found:
-        sys.exit(f'error: recipe {recipe!r} holds sessions {sorted(found)}: it needs session_1.py, session_2.py, ... '
+        sys.exit(f'error: recipe {recipe!r} holds sessions {sorted(found)}: it needs *session_1.py, *session_2.py, ... '
                  f'numbered from 1 without gaps')
     return [found[k] for k in sorted(found)]
 

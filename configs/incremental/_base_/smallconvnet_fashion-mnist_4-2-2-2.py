@@ -2,7 +2,7 @@
 # 3 and 4 add 4-5, 6-7 and 8-9, each from the previous session's checkpoint (load_from, the head
 # grown with grow_from_checkpoint=True), on its new classes plus an exemplar memory of the old ones;
 # each validates on the test images of every class seen so far (IncrementalAccuracy). A recipe's
-# session_<k>.py sets the classes, the head and the paths; run them all with
+# *_session_<k>.py sets the classes, the head and the paths; run them all with
 #   python tools/misc/run_incremental.py configs/incremental/<recipe> --work-dir DIR [--gpus N]
 _base_ = ['../../_base_/models/small_convnet_fc.py', '../../_base_/datasets/fashion_mnist_bs128.py',
           '../../_base_/fashion_mnist_runtime.py']

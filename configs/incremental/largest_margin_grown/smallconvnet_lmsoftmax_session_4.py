@@ -1,7 +1,7 @@
 # The trainable baseline: a normalised (cosine) FC layer, LargestMargin, trained with LM-Softmax; each
 # session appends new trainable weight rows to the old ones (mmpretrain's LinearClsHead cannot grow).
 # Session 4 of 4: classes 8-9, from session 3's checkpoint.
-_base_ = './session_3.py'
+_base_ = './smallconvnet_lmsoftmax_session_3.py'
 
 recipe_dir = 'work_dirs/incremental/largest_margin_grown'  # run_incremental.py --work-dir replaces these paths
 work_dir = recipe_dir + '/session_4'

@@ -1,9 +1,9 @@
-# Simplex ETF reserved up front (as NC-FSCIL, Yang et al., ICLR 2023): the 10-class ETF built once
-# (num_vectors=10), session k uses its first 4 + 2(k-1) vectors; dot-regression loss.
+# The trainable baseline: a normalised (cosine) FC layer, LargestMargin, trained with LM-Softmax; each
+# session appends new trainable weight rows to the old ones (mmpretrain's LinearClsHead cannot grow).
 # Session 3 of 4: classes 6-7, from session 2's checkpoint.
-_base_ = './session_2.py'
+_base_ = './smallconvnet_lmsoftmax_session_2.py'
 
-recipe_dir = 'work_dirs/incremental/etf_reserved'  # run_incremental.py --work-dir replaces these paths
+recipe_dir = 'work_dirs/incremental/largest_margin_grown'  # run_incremental.py --work-dir replaces these paths
 work_dir = recipe_dir + '/session_3'
 load_from = recipe_dir + '/session_2/epoch_2.pth'  # the previous session's last checkpoint
 model = dict(head=dict(num_classes=8, classifier=dict(grow_from_checkpoint=True)))

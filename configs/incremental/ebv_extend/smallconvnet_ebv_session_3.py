@@ -1,6 +1,6 @@
 # EBV, extended per session (Shen et al., IJCV 2024): session 3 of 4, classes 6-7, from session 2's
 # checkpoint; the EBV basis built for 4 classes, then extended to 6, 8 (extend_from; old rows unchanged).
-_base_ = './session_2.py'
+_base_ = './smallconvnet_ebv_session_2.py'
 
 recipe_dir = 'work_dirs/incremental/ebv_extend'  # run_incremental.py --work-dir replaces these paths
 work_dir = recipe_dir + '/session_3'

@@ -1,8 +1,9 @@
-# EBV reserved up front: 10 vectors built once (num_vectors=10), session k uses the first 4 + 2(k-1).
+# The trainable baseline: a normalised (cosine) FC layer, LargestMargin, trained with LM-Softmax; each
+# session appends new trainable weight rows to the old ones (mmpretrain's LinearClsHead cannot grow).
 # Session 2 of 4: classes 4-5, from session 1's checkpoint.
-_base_ = './session_1.py'
+_base_ = './smallconvnet_lmsoftmax_session_1.py'
 
-recipe_dir = 'work_dirs/incremental/ebv_reserved'  # run_incremental.py --work-dir replaces these paths
+recipe_dir = 'work_dirs/incremental/largest_margin_grown'  # run_incremental.py --work-dir replaces these paths
 work_dir = recipe_dir + '/session_2'
 load_from = recipe_dir + '/session_1/epoch_2.pth'  # the previous session's last checkpoint
 model = dict(head=dict(num_classes=6, classifier=dict(grow_from_checkpoint=True)))

@@ -1,6 +1,6 @@
 # EBV, extended per session (Shen et al., IJCV 2024): session 4 of 4, classes 8-9, from session 3's
 # checkpoint; the EBV basis built for 4 classes, then extended to 6, 8, 10 (extend_from; old rows unchanged).
-_base_ = './session_3.py'
+_base_ = './smallconvnet_ebv_session_3.py'
 
 recipe_dir = 'work_dirs/incremental/ebv_extend'  # run_incremental.py --work-dir replaces these paths
 work_dir = recipe_dir + '/session_4'

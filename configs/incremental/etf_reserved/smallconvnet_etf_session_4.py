@@ -1,7 +1,7 @@
 # Simplex ETF reserved up front (as NC-FSCIL, Yang et al., ICLR 2023): the 10-class ETF built once
 # (num_vectors=10), session k uses its first 4 + 2(k-1) vectors; dot-regression loss.
 # Session 4 of 4: classes 8-9, from session 3's checkpoint.
-_base_ = './session_3.py'
+_base_ = './smallconvnet_etf_session_3.py'
 
 recipe_dir = 'work_dirs/incremental/etf_reserved'  # run_incremental.py --work-dir replaces these paths
 work_dir = recipe_dir + '/session_4'

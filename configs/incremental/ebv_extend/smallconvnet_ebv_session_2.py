@@ -1,6 +1,6 @@
 # EBV, extended per session (Shen et al., IJCV 2024): session 2 of 4, classes 4-5, from session 1's
 # checkpoint; the EBV basis built for 4 classes, then extended to 6 (extend_from; old rows unchanged).
-_base_ = './session_1.py'
+_base_ = './smallconvnet_ebv_session_1.py'
 
 recipe_dir = 'work_dirs/incremental/ebv_extend'  # run_incremental.py --work-dir replaces these paths
 work_dir = recipe_dir + '/session_2'

@@ -1,7 +1,7 @@
 # Simplex ETF reserved up front (as NC-FSCIL, Yang et al., ICLR 2023): the 10-class ETF built once
 # (num_vectors=10), session k uses its first 4 + 2(k-1) vectors; dot-regression loss.
 # Session 2 of 4: classes 4-5, from session 1's checkpoint.
-_base_ = './session_1.py'
+_base_ = './smallconvnet_etf_session_1.py'
 
 recipe_dir = 'work_dirs/incremental/etf_reserved'  # run_incremental.py --work-dir replaces these paths
 work_dir = recipe_dir + '/session_2'

@@ -1,6 +1,6 @@
 # EBV reserved up front: 10 vectors built once (num_vectors=10), session k uses the first 4 + 2(k-1).
 # Session 4 of 4: classes 8-9, from session 3's checkpoint.
-_base_ = './session_3.py'
+_base_ = './smallconvnet_ebv_session_3.py'
 
 recipe_dir = 'work_dirs/incremental/ebv_reserved'  # run_incremental.py --work-dir replaces these paths
 work_dir = recipe_dir + '/session_4'
