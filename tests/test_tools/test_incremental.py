@@ -51,7 +51,12 @@ def test_indices_cut_the_session_samples_after_the_class_choice():
     session = ClassIncrementalDataset(dict(TEST_SET, indices=8), classes=[4, 5], exemplar_classes=[0],
                                       exemplars_per_class=2)
     labels = labels_of(session)
-    assert len(labels) == 10 and set(labels[:8]) == {4, 5} and labels[8:].tolist() == [0, 0]
+    assert len(labels) == 10 and labels[:8].tolist().count(4) == 4 and labels[8:].tolist() == [0, 0]
+    # taken in turn from each class: the 6 classes of a validation set in 8 samples, the first of each
+    seen = ClassIncrementalDataset(dict(TEST_SET, indices=8), classes=6)
+    assert set(labels_of(seen)) == set(range(6))
+    labels = np.asarray(seen.dataset.get_gt_labels())
+    assert sorted(seen.indices[:6].tolist()) == sorted(int(np.flatnonzero(labels == c)[0]) for c in range(6))
 
 
 @pytest.mark.parametrize('kwargs, message', [

@@ -33,9 +33,9 @@ class ClassIncrementalDataset(Dataset):
     [seed, c])``: the same samples in every session and on every rank, whatever the other classes.
 
     ``indices`` in the inner ``dataset`` config (as ``MMEBV_SMOKE=1`` or a short run sets it) cut the
-    session's own samples after the class selection (an int: the first ones; a list: those
-    positions), not the inner dataset, so a short run still holds the session's classes; the
-    exemplars are kept in full.
+    session's own samples after the class selection, not the inner dataset, so a short run still
+    holds the session's classes: an int n keeps n of them taken in turn from each class (the first
+    of each class, then the second, ...), a list keeps those positions. The exemplars are kept in full.
 
     Args:
         dataset (dict): config of the dataset to draw from (any dataset whose ``get_gt_labels()``
@@ -78,14 +78,18 @@ class ClassIncrementalDataset(Dataset):
         self.dataset = DATASETS.build(inner)
         labels = np.asarray(self.dataset.get_gt_labels()).reshape(-1)
         own = np.flatnonzero(np.isin(labels, self.classes))
-        if cut is not None:
-            own = own[:cut] if isinstance(cut, int) else own[list(cut)]
         missing = sorted(set(self.classes) - set(labels[own].tolist()))
         if missing:
-            after = f' (after indices={cut!r})' if cut is not None else ''
             raise ValueError(f'ClassIncrementalDataset: classes {missing} have no sample in '
-                             f'{type(self.dataset).__name__}{after}: the dataset holds '
-                             f'classes {sorted(set(labels.tolist()))}; give classes it holds, or more samples')
+                             f'{type(self.dataset).__name__}: it holds classes {sorted(set(labels.tolist()))}; '
+                             f'give classes it holds')
+        if isinstance(cut, int):  # the first ones taken in turn from each class: every class while cut allows
+            rank = np.zeros(len(own), dtype=np.int64)
+            for c in self.classes:
+                rank[labels[own] == c] = np.arange(np.count_nonzero(labels[own] == c))
+            own = own[np.lexsort((own, rank))][:cut]
+        elif cut is not None:
+            own = own[list(cut)]
         memory = []
         for c in self.exemplar_classes:
             of_class = np.flatnonzero(labels == c)
