@@ -13,8 +13,10 @@ from modelindex.load_model_index import load
 
 
 def configs_on_disk() -> set:
+    """Every config but the bases and the class-incremental sessions, which are one recipe's steps (each
+    starts from the previous session's checkpoint), not models of their own."""
     return {osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
-            if '_base_' not in p}
+            if '_base_' not in p and not osp.relpath(p, ROOT).startswith(osp.join('configs', 'incremental'))}
 
 
 def metafiles() -> list:

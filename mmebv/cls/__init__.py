@@ -5,8 +5,10 @@
   ``EBVClsHead`` (the same head, an EBV ``Fixed`` classifier by default), ``ShardedClsHead`` (the
   class-sharded fixed classifier, classes split across ranks); the losses
   ``LMSoftmaxLoss``, ``DotRegressionLoss``, ``ChunkedCrossEntropyLoss``; the backbone ``SmallConvNet``;
-- ``DATASETS``: ``LocalFashionMNIST``; ``TRANSFORMS``: ``ToGrey`` (one-channel images, for the
-  one-channel demo's inferencer path);
+- ``DATASETS``: ``LocalFashionMNIST``, ``ClassIncrementalDataset`` (a session's classes plus an
+  exemplar memory); ``TRANSFORMS``: ``ToGrey`` (one-channel images, for the one-channel demo's
+  inferencer path); ``METRICS``: ``IncrementalAccuracy`` (accuracy over the classes seen so far,
+  average incremental accuracy, forgetting);
 - ``OPTIMIZERS``: ``RiemannianLamb`` (mmpretrain's Lamb with Grassmann parameters on their manifold).
 
 It imports mmpretrain and the host-neutral core (:mod:`mmebv.classifiers`, :mod:`mmebv.losses`,
@@ -17,14 +19,15 @@ from mmebv.stack import check_supported
 check_supported('torch', 'mmengine', 'mmpretrain')
 
 from .backbones import SmallConvNet  # noqa: E402
-from .datasets import LocalFashionMNIST, ToGrey  # noqa: E402
+from .datasets import ClassIncrementalDataset, LocalFashionMNIST, ToGrey  # noqa: E402
 from .heads import EBVClsHead, GeometricClsHead, ShardedClsHead  # noqa: E402
 from .losses import ChunkedCrossEntropyLoss, DotRegressionLoss, LMSoftmaxLoss  # noqa: E402
-from .metrics import IncrementalAccuracy  # noqa: E402,F401  (class-incremental sessions)
+from .metrics import IncrementalAccuracy  # noqa: E402
 from .optimizers import RiemannianLamb  # noqa: E402
 from . import model_index  # noqa: E402,F401  (mmebv's classification models in mmpretrain's ModelHub)
 
 __all__ = [
-    'ChunkedCrossEntropyLoss', 'DotRegressionLoss', 'EBVClsHead', 'GeometricClsHead', 'LMSoftmaxLoss',
-    'LocalFashionMNIST', 'RiemannianLamb', 'ShardedClsHead', 'SmallConvNet', 'ToGrey'
+    'ChunkedCrossEntropyLoss', 'ClassIncrementalDataset', 'DotRegressionLoss', 'EBVClsHead', 'GeometricClsHead',
+    'IncrementalAccuracy', 'LMSoftmaxLoss', 'LocalFashionMNIST', 'RiemannianLamb', 'ShardedClsHead', 'SmallConvNet',
+    'ToGrey'
 ]
