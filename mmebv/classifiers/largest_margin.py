@@ -78,7 +78,8 @@ class LargestMarginClassifier(ClassifierLayer):
         if self.sample_margin_weight:
             cosines = self.cosines(x.movedim(self.channel_dim, -1)).flatten(0, -2)
             labels, valid = flat_labels(target)
-            margins = sample_margin(cosines[valid], labels[valid])
+            # ignored entries masked, not indexed out: boolean indexing would read the mask on the host
+            margins = sample_margin(cosines, labels.clamp_min(0)) * valid
             terms['loss_sample_margin'] = self.sample_margin_weight * margins.sum() / valid.sum().clamp_min(1)
         if self.zero_centroid_weight:
             terms['loss_zero_centroid'] = self.zero_centroid_weight * zero_centroid(self.weight)

@@ -138,3 +138,15 @@ def test_loss_terms_ignore_unlabelled_pixels_and_never_replace_a_host_loss(devic
     torch.testing.assert_close(layer.loss_terms(x, ignored)['loss_linear_ce'], expected)
     with pytest.raises(KeyError, match="have the names of the host's own losses"):
         add_loss_terms(dict(loss_linear_ce=torch.tensor(0.0, device=device)), layer, x, labels)
+
+
+def test_the_sample_margin_counts_labelled_pixels_only():
+    from mmebv.classifiers import LargestMarginClassifier
+    from mmebv.losses import sample_margin
+    layer = LargestMarginClassifier(6, 3, sample_margin_weight=1.0, channel_dim=1)
+    x = torch.randn(2, 6, 4, 4)
+    labels = torch.randint(0, 3, (2, 4, 4))
+    labels[0] = IGNORE
+    cosines = layer.cosines(x[1].movedim(0, -1)).reshape(-1, 3)
+    expected = sample_margin(cosines, labels[1].reshape(-1)).mean()
+    torch.testing.assert_close(layer.loss_terms(x, labels)['loss_sample_margin'], expected)
