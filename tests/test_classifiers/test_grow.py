@@ -18,6 +18,7 @@ KEEPING = [
     dict(type='Fixed', basis=dict(type='MaxSeparation'), embed_dim=16),
     dict(type='Grassmann', subspace_dim=3, seed=2),
     dict(type='LargestMargin'),
+    dict(type='Linear'),
 ]
 
 
@@ -134,11 +135,13 @@ GROWABLE = [
     dict(type='Grassmann', subspace_dim=3, seed=2),
     dict(type='LargestMargin'),
     dict(type='DMLCRC', atoms_per_class=2),
+    dict(type='Linear'),
 ]
 
 
 # a tensor whose size is the feature size C, named when C differs
-KEY_OF_C = dict(Fixed='projection.weight', Grassmann='subspaces', LargestMargin='weight', DMLCRC='atoms')
+KEY_OF_C = dict(Fixed='projection.weight', Grassmann='subspaces', LargestMargin='weight', DMLCRC='atoms',
+                Linear='weight')
 
 
 def session_one(cfg):
