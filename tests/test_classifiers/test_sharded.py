@@ -11,7 +11,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 
-from mmebv.classifiers import CLASSIFIERS, ShardedFixedClassifier, shard_range
+from mmebv.classifiers import CLASSIFIERS, ShardedFixedClassifier, shard_range, sharded
 from mmebv.classifiers.indexed_bases import build_indexed_basis
 from mmebv.ebv import BasisFileError, coherence, save_basis
 
@@ -59,6 +59,37 @@ def test_one_process_matches_the_unsharded_head():
     assert torch.equal(layer.topk(x, 3)[1], reference(layer, vectors, x).topk(3).indices)
     with pytest.raises(ValueError, match=r'labels must lie in \[0, 49\]'):
         layer.cross_entropy(x[:2], torch.tensor([0, N]))
+
+
+@pytest.mark.parametrize('basis_dtype', ['bfloat16', 'float16'])
+def test_a_half_precision_shard_widens_to_the_embeddings_dtype_and_matches_float32(monkeypatch, basis_dtype):
+    monkeypatch.setattr(sharded, 'BUILD_ROWS', 7)  # the shard is built in blocks, rounded block by block
+    torch.manual_seed(0)
+    layer = ShardedFixedClassifier(C, N, embed_dim=D, chunk=CHUNK, basis=BASES[0], basis_dtype=basis_dtype)
+    full = ShardedFixedClassifier(C, N, embed_dim=D, chunk=CHUNK, basis=BASES[0])
+    full.load_state_dict(layer.state_dict())  # the same projection; the checkpoint holds no dtype
+    vectors = build_indexed_basis(BASES[0]).build(N, D)
+    assert layer.shard.dtype == getattr(torch, basis_dtype) and full.shard.dtype == torch.float32
+    assert torch.equal(layer.shard, vectors.to(layer.shard.dtype)) and torch.equal(full.shard, vectors)
+    rounded = layer.shard.float()  # what the products see: the rows rounded once, widened exactly
+    x, y = torch.randn(6, C, requires_grad=True), torch.randint(0, N, (6, ))
+    for target, smoothing in ((y, 0.0), (y, 0.1), (torch.softmax(torch.randn(6, N), 1), 0.0)):
+        loss = layer.cross_entropy(x, target, smoothing).mean()
+        grad = torch.autograd.grad(loss, x)[0]
+        # the float32 path on the rounded rows, to float32 rounding: one code path for every dtype
+        expected = F.cross_entropy(reference(layer, rounded, x), target, label_smoothing=smoothing)
+        assert torch.allclose(loss, expected, atol=1e-5)
+        assert torch.allclose(grad, torch.autograd.grad(expected, x)[0], atol=1e-6)
+        # and the float32 shard, within the half precision's rounding of the rows
+        loss32 = full.cross_entropy(x, target, smoothing).mean()
+        grad32 = torch.autograd.grad(loss32, x)[0]
+        assert torch.allclose(loss, loss32, rtol=2e-2) and torch.allclose(grad, grad32, rtol=5e-2, atol=2e-3)
+        assert not torch.equal(grad, grad32)  # the rows were rounded
+    assert layer(x).dtype == torch.float32
+    assert torch.equal(layer.topk(x, 3)[1], reference(layer, rounded, x).topk(3).indices)
+    assert 'basis_dtype=' + basis_dtype in repr(layer)
+    with pytest.raises(ValueError, match="basis_dtype must be one of .*got 'half'"):
+        ShardedFixedClassifier(C, N, embed_dim=D, basis_dtype='half')
 
 
 def test_the_shard_is_neither_buffer_nor_parameter_and_the_checkpoint_holds_the_definition():
@@ -132,6 +163,19 @@ def _compare(rank: int, world: int, out: str) -> dict:
         result[f'{basis["type"]} predictions'] = (
             torch.allclose(logits, full, atol=1e-5), torch.allclose(xs.grad, xr.grad, atol=1e-5),
             torch.equal(indices, full.topk(5).indices), torch.allclose(values, full.topk(5).values, atol=1e-5))
+    # bfloat16 shards: the float32 path on the rows rounded once, across ranks too
+    torch.manual_seed(0)
+    layer = ShardedFixedClassifier(C, N, embed_dim=D, chunk=CHUNK, basis=BASES[0], basis_dtype='bfloat16')
+    rounded = build_indexed_basis(BASES[0]).build(N, D).bfloat16().float()
+    x = torch.randn(3 + rank, C, generator=torch.Generator().manual_seed(20 + rank))
+    hard = torch.randint(0, N, (3 + rank, ), generator=torch.Generator().manual_seed(30 + rank))
+    xs, xr = x.clone().requires_grad_(), x.clone().requires_grad_()
+    loss = layer.cross_entropy(xs, hard, 0.1).mean()
+    loss.backward()
+    expected = F.cross_entropy(reference(layer, rounded, xr), hard, label_smoothing=0.1)
+    expected.backward()
+    result['bfloat16 shards'] = (layer.shard.dtype == torch.bfloat16, torch.allclose(loss, expected, atol=1e-5),
+                                 torch.allclose(xs.grad, xr.grad, atol=1e-6))
     return result
 
 
