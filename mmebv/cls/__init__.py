@@ -6,7 +6,8 @@
   class-sharded fixed classifier, classes split across ranks); the losses
   ``LMSoftmaxLoss``, ``DotRegressionLoss``, ``ChunkedCrossEntropyLoss``; the backbone ``SmallConvNet``;
 - ``DATASETS``: ``LocalFashionMNIST``, ``ClassIncrementalDataset`` (a session's classes plus an
-  exemplar memory); ``TRANSFORMS``: ``ToGrey`` (one-channel images, for the one-channel demo's
+  exemplar memory), ``SyntheticClassification`` (random images and labels, made when read);
+  ``TRANSFORMS``: ``ToGrey`` (one-channel images, for the one-channel demo's
   inferencer path); ``METRICS``: ``IncrementalAccuracy`` (accuracy over the classes seen so far,
   average incremental accuracy, forgetting);
 - ``OPTIMIZERS``: ``RiemannianLamb`` (mmpretrain's Lamb with Grassmann parameters on their manifold).
@@ -19,7 +20,7 @@ from mmebv.stack import check_supported
 check_supported('torch', 'mmengine', 'mmpretrain')
 
 from .backbones import SmallConvNet  # noqa: E402
-from .datasets import ClassIncrementalDataset, LocalFashionMNIST, ToGrey  # noqa: E402
+from .datasets import ClassIncrementalDataset, LocalFashionMNIST, SyntheticClassification, ToGrey  # noqa: E402
 from .heads import EBVClsHead, GeometricClsHead, ShardedClsHead  # noqa: E402
 from .losses import ChunkedCrossEntropyLoss, DotRegressionLoss, LMSoftmaxLoss  # noqa: E402
 from .metrics import IncrementalAccuracy  # noqa: E402
@@ -29,5 +30,5 @@ from . import model_index  # noqa: E402,F401  (mmebv's classification models in 
 __all__ = [
     'ChunkedCrossEntropyLoss', 'ClassIncrementalDataset', 'DotRegressionLoss', 'EBVClsHead', 'GeometricClsHead',
     'IncrementalAccuracy', 'LMSoftmaxLoss', 'LocalFashionMNIST', 'RiemannianLamb', 'ShardedClsHead', 'SmallConvNet',
-    'ToGrey'
+    'SyntheticClassification', 'ToGrey'
 ]
