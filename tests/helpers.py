@@ -193,3 +193,33 @@ def ortho_error(W) -> float:
     """max |W Wᵀ - I| of orthonormal rows W (..., k, d), computed here independently of mmebv."""
     import torch
     return (W @ W.transpose(-2, -1) - torch.eye(W.shape[-2], dtype=W.dtype)).abs().max().item()
+
+
+# --- GCR: a head to train, and references written independently of mmebv ---
+
+def grassmann_head(num_classes: int = 4, in_channels: int = 16, **classifier):
+    """mmpretrain's ``GeometricClsHead`` with a ``Grassmann`` classifier (subspace_dim 3 unless
+    ``classifier`` says otherwise); ``head.subspaces`` is its one parameter, (N, k, C)."""
+    from mmpretrain.registry import MODELS
+
+    import mmebv.cls  # noqa: F401
+    classifier = dict(dict(type='Grassmann', subspace_dim=3), **classifier)
+    head = MODELS.build(dict(type='GeometricClsHead', num_classes=num_classes, in_channels=in_channels,
+                             classifier=classifier))
+    head.subspaces = head.classifier.subspaces  # the one parameter, under a short name
+    return head
+
+
+def norms_one_class_at_a_time(x, subspaces):
+    """(B, N): the norm of each feature x (B, C)'s projection on each subspace (N, k, C), one class at a time."""
+    import torch
+    return torch.stack([(x @ basis.T).norm(dim=1) for basis in subspaces], dim=1)
+
+
+def reference_geodesic(S, H):
+    """Edelman, Arias & Smith's geodesic for column bases S (.., d, k), tangent H: S V cos(Σ) Vᵀ + U sin(Σ) Vᵀ
+    with the thin SVD H = U Σ Vᵀ (written independently of mmebv's row-layout k x k form)."""
+    import torch
+    U, sigma, Vh = torch.linalg.svd(H, full_matrices=False)
+    V = Vh.transpose(-2, -1)
+    return (S @ V * torch.cos(sigma).unsqueeze(-2) + U * torch.sin(sigma).unsqueeze(-2)) @ Vh

@@ -1,10 +1,13 @@
-"""Every registered classifier layer on every host: mmpretrain's head (tests/test_models/
-test_head_contract.py), mmdet's box classifier and mask head, mmseg's decode heads. Each builds from
+"""Every registered classifier layer on every host: mmpretrain's head (tests/test_cls/test_heads/
+test_geometric_cls_head.py), mmdet's box classifier and mask head, mmseg's decode heads. Each builds from
 ``classifier=dict(type=...)``, gives logits of the host's shape, trains (a finite loss whose gradient
 reaches the layer's trainable tensors) and adds its own loss terms where it has them. Heads and inputs live
 on the ``device`` fixture (``MMEBV_TEST_DEVICE``, tests/conftest.py)."""
+import os.path as osp
+
 import pytest
 import torch
+from helpers import ROOT
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 
@@ -150,3 +153,31 @@ def test_the_sample_margin_counts_labelled_pixels_only():
     cosines = layer.cosines(x[1].movedim(0, -1)).reshape(-1, 3)
     expected = sample_margin(cosines, labels[1].reshape(-1)).mean()
     torch.testing.assert_close(layer.loss_terms(x, labels)['loss_sample_margin'], expected)
+
+
+@pytest.mark.parametrize('basis', ['SimplexETF', 'Hadamard', 'MaxSeparation'])
+def test_every_fixed_geometry_is_one_config_line_in_detection_and_segmentation(basis):
+    """The shipped EBV Mask R-CNN and UperNet configs with only the basis type (and its size) changed."""
+    from mmengine.config import Config
+    from mmengine.registry import MODELS
+    det = Config.fromfile(osp.join(ROOT, 'configs/mask-rcnn_r50_ebv_coco.py'))
+    det.merge_from_dict({'model.roi_head.bbox_head.cls_predictor_cfg.classifier.basis.type': basis,
+                         # the geometry's own d
+                         'model.roi_head.bbox_head.cls_predictor_cfg.classifier.embed_dim': None,
+                         'model.roi_head.mask_head.classifier.basis.type': basis,
+                         'model.roi_head.mask_head.classifier.embed_dim': None})
+    init_default_scope('mmdet')
+    roi_head = MODELS.build(det.model).roi_head
+    for classifier, rows in ((roi_head.bbox_head.fc_cls, 81), (roi_head.mask_head.conv_logits, 80)):
+        assert classifier.basis_meta['type'] == basis and classifier.basis.shape[0] == rows
+    cls_score, _ = roi_head.bbox_head(torch.randn(2, 256, 7, 7))
+    assert cls_score.shape == (2, 81)
+
+    seg = Config.fromfile(osp.join(ROOT, 'configs/upernet/upernet_r18_ebv_4xb4-80k_ade20k-512x512.py'))
+    seg.merge_from_dict({'model.decode_head.classifier.basis.type': basis,
+                         'model.auxiliary_head.classifier.basis.type': basis})
+    init_default_scope('mmseg')
+    head = MODELS.build(seg.model).decode_head
+    assert head.conv_seg.basis_meta['type'] == basis and head.conv_seg.basis.shape[0] == 150
+    feats = [torch.randn(2, c, 64 // s, 64 // s) for c, s in zip(head.in_channels, (4, 8, 16, 32))]
+    assert head(feats).shape[:2] == (2, 150)

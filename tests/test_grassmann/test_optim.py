@@ -5,7 +5,7 @@ import copy
 import pytest
 import torch
 import torch.nn as nn
-from helpers import ortho_error, samples, toy_problem
+from helpers import grassmann_head, ortho_error, reference_geodesic, samples, toy_problem
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmpretrain.engine.optimizers import Lamb
@@ -112,3 +112,93 @@ def test_resume_restores_every_state_exactly(name):
     for _ in range(3):
         resumed_wrapper.update_params(resumed.loss(x, labels))
     assert all(torch.equal(p, q) for p, q in zip(resumed.parameters(), net.parameters()))
+
+
+def reference_rsgd(S, grads, lr, momentum, reorth, dampening=0.0):
+    """Riemannian SGD written on column bases (.., d, k): tangent projection, momentum kept in the
+    tangent space by projection, geodesic step, QR every ``reorth`` steps (and torch SGD's dampening)."""
+    buffer = None
+    for step, G in enumerate(grads, 1):
+        D = G - S @ (S.transpose(-2, -1) @ G)
+        buffer = D.clone() if buffer is None else buffer.mul_(momentum).add_(D, alpha=1 - dampening)
+        S = reference_geodesic(S, -lr * buffer)
+        if step % reorth == 0:
+            Q, R = torch.linalg.qr(S)
+            S = Q * torch.sign(torch.diagonal(R, dim1=-2, dim2=-1)).unsqueeze(-2)
+        buffer = buffer - S @ (S.transpose(-2, -1) @ buffer)
+    return S
+
+
+@pytest.mark.parametrize('dampening', [0.0, 0.3])
+def test_riemannian_sgd_steps_equal_the_column_layout_steps(dampening):
+    head = grassmann_head(num_classes=7, in_channels=24, subspace_dim=5).double()
+    start = head.subspaces.detach().clone()
+    grads = [torch.randn(7, 5, 24, dtype=torch.float64) for _ in range(12)]
+    optimizer = RiemannianSGD(head.parameters(), lr=0.1, momentum=0.9, dampening=dampening,
+                              reorthonormalize_every=5)
+    for G in grads:
+        head.subspaces.grad = G.clone()
+        optimizer.step()
+    expected = reference_rsgd(start.transpose(-2, -1), [G.transpose(-2, -1) for G in grads], 0.1, 0.9, 5,
+                              dampening)
+    assert torch.allclose(head.subspaces.detach(), expected.transpose(-2, -1), atol=1e-6)
+
+
+@pytest.mark.e2e  # a thousand optimizer steps: tens of seconds on 2 cores
+def test_1000_steps_keep_k8_bases_orthonormal_and_learn():
+    head = grassmann_head(num_classes=10, in_channels=32, subspace_dim=8)
+    optimizer = RiemannianSGD(head.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    assert [g['grassmann'] for g in optimizer.param_groups] == [True]
+    assert optimizer.param_groups[0]['weight_decay'] == 0
+    x = torch.randn(100, 32)
+    labels = torch.randint(0, 10, (100, ))
+    first = None
+    for _ in range(1000):
+        optimizer.zero_grad()
+        loss = head.loss((x, ), samples(labels))['loss']
+        loss.backward()
+        optimizer.step()
+        first = loss.item() if first is None else first
+    assert ortho_error(head.subspaces.detach()) < 1e-5
+    assert loss.item() < 0.5 * first
+
+
+def test_ordinary_parameters_get_torch_sgd():
+    torch.manual_seed(0)
+    a, b = torch.nn.Linear(6, 3), torch.nn.Linear(6, 3)
+    b.load_state_dict(a.state_dict())
+    ours = RiemannianSGD(a.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True)
+    reference = torch.optim.SGD(b.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True)
+    x = torch.randn(8, 6)
+    for _ in range(5):
+        for model, opt in ((a, ours), (b, reference)):
+            opt.zero_grad()
+            model(x).pow(2).sum().backward()
+            opt.step()
+    assert all(torch.allclose(p, q, atol=1e-6) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def train_steps(model, optim_wrapper, data, steps):
+    x, labels = data
+    for _ in range(steps):
+        optim_wrapper.update_params(model.loss((x, ), samples(labels))['loss'])
+
+
+def test_resume_restores_the_optimizer_state_exactly():
+    cfg = dict(optimizer=dict(type='RiemannianSGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
+               clip_grad=dict(max_norm=1.0))
+    data = toy_problem()
+    head = grassmann_head()
+    wrapper = build_optim_wrapper(head, cfg)
+    train_steps(head, wrapper, data, 5)
+    saved_model, saved_optim = copy.deepcopy(head.state_dict()), copy.deepcopy(wrapper.state_dict())
+    train_steps(head, wrapper, data, 3)
+
+    resumed = grassmann_head()
+    resumed.load_state_dict(saved_model)
+    resumed_wrapper = build_optim_wrapper(resumed, cfg)
+    resumed_wrapper.load_state_dict(saved_optim)
+    state = resumed_wrapper.optimizer.state[resumed.subspaces]['momentum_buffer']
+    assert torch.equal(state, saved_optim['state'][0]['momentum_buffer'])
+    train_steps(resumed, resumed_wrapper, data, 3)
+    assert torch.equal(resumed.subspaces, head.subspaces)
