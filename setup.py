@@ -18,11 +18,11 @@ def read_requirements(name: str) -> list:
 
 
 def tested_stack() -> list:
-    """The OpenMMLab packages at the versions mmebv/stack.py names (the ``mim`` extra); torch, mmcv
+    """The OpenMMLab packages at the versions mmebv/compatibility.py names (the ``mim`` extra); torch, mmcv
     and torchvision (whose wheels pin one torch) are left out, as everywhere in install_requires."""
     scope = {}
-    with open(osp.join(ROOT, 'mmebv', 'stack.py')) as f:
-        exec(compile(f.read(), 'stack.py', 'exec'), scope)
+    with open(osp.join(ROOT, 'mmebv', 'compatibility.py')) as f:
+        exec(compile(f.read(), 'compatibility.py', 'exec'), scope)
     left_out = ('torch', 'mmcv', 'torchvision')
     return [f'{name}=={version}' for name, version in scope['TESTED'].items() if name not in left_out]
 

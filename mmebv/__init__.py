@@ -10,7 +10,7 @@ Importing ``mmebv`` registers nothing and imports no OpenMMLab package. The pack
   registering by import (a config's ``custom_imports``): :mod:`mmebv.cls` (mmpretrain),
   :mod:`mmebv.det` (mmdet), :mod:`mmebv.seg` (mmseg), :mod:`mmebv.engine` (mmengine).
 
-The supported and tested versions are in :mod:`mmebv.stack`.
+The supported and tested versions are in :mod:`mmebv.compatibility`.
 """
 from .version import __version__, version_info
 

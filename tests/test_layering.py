@@ -18,7 +18,7 @@ from helpers import ROOT
 pytestmark = pytest.mark.e2e  # a fresh interpreter per module
 
 HOSTS = {'mmengine', 'mmcv', 'mmdet', 'mmseg', 'mmpretrain'}
-CORE = ('mmebv', 'mmebv.stack', 'mmebv.ebv', 'mmebv.classifiers', 'mmebv.losses', 'mmebv.grassmann',
+CORE = ('mmebv', 'mmebv.compatibility', 'mmebv.ebv', 'mmebv.classifiers', 'mmebv.losses', 'mmebv.grassmann',
         'mmebv.analysis', 'mmebv.data.fashion_mnist', 'mmebv.data.semisynthetic', 'mmebv.utils',
         'mmebv.utils.publishing', 'mmebv.utils.custom_imports', 'mmebv.utils.compiled_ops', 'mmebv.utils.files',
         'mmebv.utils.bounded_loading')

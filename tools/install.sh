@@ -20,7 +20,7 @@
 #      documentation's build (requirements/docs.txt: sphinx, myst-parser, furo), and
 #      openmim (without its opendatalab dependency, which pins setuptools) with requirements/mim.txt.
 #
-# The stack's versions (steps 1-6) come from mmebv/stack.py (TESTED), the one place they are written;
+# The stack's versions (steps 1-6) come from mmebv/compatibility.py (TESTED), the one place they are written;
 # the tools' of step 9 from requirements/ and openmim's pin below.
 # Environment: PYTHON (interpreter, default python3), MMEBV_CACHE (default ~/.cache/mmebv),
 # MMEBV_SKIP_DATA=1 (skip step 7), MMEBV_INSTALL=editable|regular (step 8, default editable),
@@ -31,8 +31,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PY=${PYTHON:-python3}
 CACHE=${MMEBV_CACHE:-$HOME/.cache/mmebv}
 # TORCH_VERSION, TORCHVISION_VERSION, MMENGINE_VERSION, MMCV_VERSION, MMDET_VERSION,
-# MMSEGMENTATION_VERSION, MMPRETRAIN_VERSION from mmebv/stack.py (stdlib only: runs before any install)
-eval "$("$PY" - "$ROOT/mmebv/stack.py" <<'EOF'
+# MMSEGMENTATION_VERSION, MMPRETRAIN_VERSION from mmebv/compatibility.py (stdlib only: runs before any install)
+eval "$("$PY" - "$ROOT/mmebv/compatibility.py" <<'EOF'
 import runpy, sys
 for name, version in runpy.run_path(sys.argv[1])['TESTED'].items():
     print(f'{name.upper()}_VERSION={version}')

@@ -5,7 +5,7 @@ Build (warnings are errors, as in CI):
     python -m sphinx -W --keep-going -b html docs/en docs/en/_build/html
 
 Before reading the pages, the build runs ``stat.py`` (the model zoo from ``configs/*/metafile.yml``
-and the compatibility matrix from ``mmebv/stack.py``) and ``figures.py`` (the figures, drawn from
+and the compatibility matrix from ``mmebv/compatibility.py``) and ``figures.py`` (the figures, drawn from
 the measured figures in ``_data/``): none of these pages is written by hand.
 """
 import os

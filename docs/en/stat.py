@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Write the generated pages: ``model_zoo.md`` from ``configs/*/metafile.yml`` (the files mim and the
-hosts' model hubs read) and ``notes/compatibility.md`` from ``mmebv/stack.py``.
+hosts' model hubs read) and ``notes/compatibility.md`` from ``mmebv/compatibility.py``.
 
 Run by ``conf.py`` at every build; never edit the pages it writes.
 
@@ -87,10 +87,10 @@ def model_zoo_lines() -> List[str]:
 
 
 def compatibility_lines() -> List[str]:
-    """The compatibility page: the tested stack and the supported ranges of mmebv/stack.py."""
-    stack = runpy.run_path(osp.join(ROOT, 'mmebv', 'stack.py'))
+    """The compatibility page: the tested stack and the supported ranges of mmebv/compatibility.py."""
+    stack = runpy.run_path(osp.join(ROOT, 'mmebv', 'compatibility.py'))
     lines = ['# Compatibility', '',
-             'Generated from `mmebv/stack.py` (the one place the versions are written) by `docs/en/stat.py`.',
+             'Generated from `mmebv/compatibility.py` (the one place the versions are written) by `docs/en/stat.py`.',
              '`tools/install.sh` installs the tested versions; each glue package (`mmebv.cls`, `mmebv.det`,',
              '`mmebv.seg`, `mmebv.engine`) warns when a package it uses is outside its supported range, and',
              '`mmebv.det` / `mmebv.seg` refuse an mmcv outside it.', '',

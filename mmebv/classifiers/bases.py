@@ -21,7 +21,7 @@ import torch
 from mmebv.ebv import load_basis
 from mmebv.ebv.basis import GENERATOR_VERSION, orthonormal_rows
 from mmebv.ebv.cache import generate_cached
-from mmebv.ebv.etf import sylvester_hadamard
+from mmebv.ebv.welch_frames import sylvester_hadamard
 
 from .registry import BasisProvider, register_basis
 

@@ -15,7 +15,7 @@
 It imports mmpretrain and the host-neutral core (:mod:`mmebv.classifiers`, :mod:`mmebv.losses`,
 :mod:`mmebv.grassmann`), never mmdet or mmseg, and needs no compiled mmcv ops.
 """
-from mmebv.stack import check_supported
+from mmebv.compatibility import check_supported
 
 check_supported('torch', 'mmengine', 'mmpretrain')
 

@@ -8,7 +8,7 @@
 
 It imports mmdet and the host-neutral core, never mmpretrain or mmseg, and needs mmcv's compiled ops.
 """
-from mmebv.stack import check_supported
+from mmebv.compatibility import check_supported
 from mmebv.utils.compiled_ops import require_mmcv_ops
 
 check_supported('torch', 'mmengine', 'mmdet', 'mmcv', hard=('mmcv', ))

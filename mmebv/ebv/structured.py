@@ -3,7 +3,7 @@
 Each family gives up to ``capacity`` unit vectors in ``dim`` dimensions whose pairwise |cos| is at
 most a known ``coherence``; a family of a smaller dimension embeds into a larger one by zero padding.
 
-- Equiangular tight frames (:mod:`mmebv.ebv.etf`): Paley (q + 1 vectors in (q + 1) / 2 dims),
+- Equiangular tight frames (:mod:`mmebv.ebv.welch_frames`): Paley (q + 1 vectors in (q + 1) / 2 dims),
   Kronecker powers, Steiner, Latin-square, and their Naimark complements; |cos| = the Welch bound.
 - Kerdock: the Gray image of the Z4-linear Kerdock code plus the standard basis: d / 2 + 1 mutually
   unbiased orthonormal bases in d = 2^(m+1) dims (m odd), |cos| = 1 / sqrt(d).
@@ -22,7 +22,7 @@ from typing import List, Optional
 import numpy as np
 import torch
 
-from .etf import catalogue, etf_coherence, etf_vectors
+from .welch_frames import catalogue, etf_coherence, etf_vectors
 
 # Binary primitive polynomials, as the exponents of their nonzero terms.
 PRIMITIVE_POLYNOMIALS = {

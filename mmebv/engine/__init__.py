@@ -13,7 +13,7 @@ types, through a stand-in that serves only what those types need (see
 :mod:`mmebv.engine.safe_loading`). torch's allow-list for other callers of ``torch.load`` is left
 as it is. It imports mmengine only: never mmpretrain, mmdet or mmseg.
 """
-from mmebv.stack import check_supported
+from mmebv.compatibility import check_supported
 
 check_supported('torch', 'mmengine')
 

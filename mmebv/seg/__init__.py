@@ -5,7 +5,7 @@ twins ``EBVUPerHead``, ``EBVFCNHead``, ``EBVFPNHead``, and ``LMSoftmaxSegLoss``.
 
 It imports mmseg and the host-neutral core, never mmpretrain or mmdet, and needs mmcv's compiled ops.
 """
-from mmebv.stack import check_supported
+from mmebv.compatibility import check_supported
 from mmebv.utils.compiled_ops import require_mmcv_ops
 
 check_supported('torch', 'mmengine', 'mmsegmentation', 'mmcv', hard=('mmcv', ))

@@ -4,7 +4,7 @@ import torch
 
 from mmebv.classifiers import BASES, BasisProvider, FixedClassifier, build_basis_provider, register_basis
 from mmebv.classifiers.bases import max_separation_matrix
-from mmebv.ebv.etf import sylvester_hadamard
+from mmebv.ebv.welch_frames import sylvester_hadamard
 from mmebv.ebv import generate_ebv, save_basis
 
 

@@ -1,5 +1,5 @@
 """The documentation builds with warnings as errors, from pages, generated pages and figures that
-follow the repository (model zoo from the metafiles, compatibility from mmebv/stack.py)."""
+follow the repository (model zoo from the metafiles, compatibility from mmebv/compatibility.py)."""
 import os.path as osp
 import subprocess
 import sys
@@ -16,7 +16,7 @@ def run_script(name: str) -> None:
 
 
 def test_generated_pages_follow_the_metafiles_and_the_stack():
-    from mmebv import stack
+    from mmebv import compatibility
     run_script('stat.py')
     with open(osp.join(DOCS, 'model_zoo.md'), encoding='utf-8') as f:
         zoo = f.read()
@@ -28,7 +28,7 @@ def test_generated_pages_follow_the_metafiles_and_the_stack():
                 assert f'| {model["Name"]} | {model["Metadata"]["Training Data"]} |' in zoo
     with open(osp.join(DOCS, 'notes', 'compatibility.md'), encoding='utf-8') as f:
         matrix = f.read()
-    for name, version in stack.TESTED.items():
+    for name, version in compatibility.TESTED.items():
         assert f'| {name} | {version} |' in matrix
 
 

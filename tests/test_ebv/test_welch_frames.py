@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mmebv.ebv import coherence, generate_ebv, welch_bound
-from mmebv.ebv.etf import catalogue, etf_vectors, gram_factor, hadamard
+from mmebv.ebv.welch_frames import catalogue, etf_vectors, gram_factor, hadamard
 
 SIZES = sorted({(etf.kind, etf.param, dim) for etf in catalogue(1100) for dim in etf.dims
                 if etf.kind != 'paley' or etf.param in (5, 13, 61, 997)})

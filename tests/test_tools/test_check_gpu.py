@@ -86,6 +86,6 @@ def test_no_gpu_is_named_with_the_fix():
     ('cuda:64', "MMEBV_TEST_DEVICE='cuda:64' but "),
 ])
 def test_a_test_device_that_cannot_be_used_stops_the_session(value, message):
-    log = run([sys.executable, '-m', 'pytest', 'tests/test_stack.py', '-q', '-p', 'no:cacheprovider'],
+    log = run([sys.executable, '-m', 'pytest', 'tests/test_compatibility.py', '-q', '-p', 'no:cacheprovider'],
               env=user_env(MMEBV_TEST_DEVICE=value), check=False, timeout=300)
     assert message in log and 'passed' not in log
