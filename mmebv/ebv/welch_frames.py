@@ -1,6 +1,8 @@
 """Real equiangular tight frames (ETFs) built exactly: N unit vectors in d dims whose pairwise |cos|
 all equal the Welch bound sqrt((N - d) / (d (N - 1))), the smallest coherence N lines in d dims can
-have (an optimal line packing).
+have (an optimal line packing). Their cosines are equal in magnitude, not in sign: they are one family of the
+structured starts of EBV generation (:mod:`mmebv.ebv.structured`), not the simplex ETF, whose N
+vectors all meet at cosine -1/(N - 1) (the ``SimplexETF`` basis of :mod:`mmebv.classifiers.bases`).
 
 Every construction gives a Seidel matrix S (N x N, zero diagonal, +-1 elsewhere) with exactly two
 eigenvalues; then G = I + mu S, for the one sign that makes G positive semidefinite, is the Gram
