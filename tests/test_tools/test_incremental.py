@@ -130,9 +130,10 @@ def test_recipe_refuses_a_session_of_fewer_classes_before_training(tmp_path):
     assert 'total batch size 128' in out and 'split into 3 equal per-process batches' in out
 
 
-def check_recipe_run(work_dir: str, log: str, per_process_batch: int) -> None:
-    """Four sessions trained and evaluated; the grown head kept the old basis rows; the frozen
-    backbone kept its weights; the summary is the last session's history."""
+def check_recipe_run(work_dir: str, log: str, per_process_batch: int, frozen: bool) -> None:
+    """Four sessions trained and evaluated; the grown head kept the old basis rows; the backbone
+    trained in every session, or kept session 1's weights when ``frozen``; the summary is the last
+    session's history."""
     assert 'session  classes  accuracy  avg_incremental  forgetting' in log
     summary = json.load(open(osp.join(work_dir, 'summary.json')))
     assert [row['num_classes'] for row in summary['sessions']] == [4, 6, 8, 10]
@@ -143,7 +144,8 @@ def check_recipe_run(work_dir: str, log: str, per_process_batch: int) -> None:
         basis = state['head.classifier.basis']
         assert basis.shape == (4 + 2 * k, 128)
         assert torch.equal(basis[:2 + 2 * k], states[k - 1]['head.classifier.basis'])  # old rows bit for bit
-        assert torch.equal(state['backbone.features.0.weight'], states[0]['backbone.features.0.weight'])  # frozen
+        kept = torch.equal(state['backbone.features.0.weight'], states[k - 1]['backbone.features.0.weight'])
+        assert kept == frozen
     projection = 'head.classifier.projection.weight'
     assert not torch.equal(states[1][projection], states[0][projection])  # the head trained
     for k in (1, 2, 3, 4):
@@ -160,7 +162,7 @@ def test_recipe_runs_end_to_end_on_one_process(tmp_path):
     work_dir = str(tmp_path / 'one')
     log = run(['tools/misc/run_incremental.py', RECIPE, '--work-dir', work_dir, '--cfg-options', *TINY],
               env=user_env(OMP_NUM_THREADS='1'))
-    check_recipe_run(work_dir, log, per_process_batch=128)
+    check_recipe_run(work_dir, log, per_process_batch=128, frozen=False)
     # a checkpoint of 6 classes loaded (the wrong one) into the 4-class session: refused by name
     out = run(['tools/train.py', session(1), '--work-dir', str(tmp_path / 'wrong'),
                '--cfg-options', *TINY, 'model.head.classifier.grow_from_checkpoint=True',
@@ -173,8 +175,8 @@ def test_recipe_runs_end_to_end_on_two_processes(tmp_path):
     env = user_env(PORT=str(29500 + os.getpid() % 1000), OMP_NUM_THREADS='1',
                    CUDA_VISIBLE_DEVICES='')  # CPU processes (gloo) on a GPU machine too
     work_dir = str(tmp_path / 'two')
-    log = run(['tools/misc/run_incremental.py', RECIPE, '--work-dir', work_dir, '--gpus', '2', '--cfg-options', *TINY],
-              env=env)
+    log = run(['tools/misc/run_incremental.py', RECIPE, '--work-dir', work_dir, '--gpus', '2', '--freeze-backbone',
+               '--cfg-options', *TINY], env=env)
     assert 'tools/dist_train.sh' in log and 'Distributed training: True' in log
     assert 'the current batch size is 128. Scaling the original LR by 1.0' in log  # 2 x 64
-    check_recipe_run(work_dir, log, per_process_batch=64)
+    check_recipe_run(work_dir, log, per_process_batch=64, frozen=True)

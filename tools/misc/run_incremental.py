@@ -1,7 +1,7 @@
 """Run every session of a class-incremental recipe, one after the other, and print the table.
 
     python tools/misc/run_incremental.py configs/incremental/ebv_extend --work-dir DIR [--gpus N]
-                                         [--seed 0] [--cfg-options k=v ...]
+                                         [--seed 0] [--freeze-backbone] [--cfg-options k=v ...]
 
 A recipe is a folder of ``*session_1.py``, ``*session_2.py``, ... (mmpretrain configs, named e.g.
 ``smallconvnet_ebv_session_1.py``; each session
@@ -13,7 +13,9 @@ in ``DIR/session_k`` with ``tools/train.py`` (``--gpus 1``) or ``tools/dist_trai
   ``history``: ``DIR/session_<k-1>/incremental.json`` (``out_file``: ``DIR/session_k/incremental.json``);
 - ``train_dataloader.batch_size = total_batch_size // N`` (the config's total batch over all
   processes) and ``--auto-scale-lr`` (learning rate x real total batch / ``auto_scale_lr.base_batch_size``);
-- ``randomness.seed`` and the exemplar seed ``train_dataloader.dataset.seed`` from ``--seed``.
+- ``randomness.seed`` and the exemplar seed ``train_dataloader.dataset.seed`` from ``--seed``;
+- with ``--freeze-backbone``, sessions after the first train the head only (the backbone's lr and
+  weight decay multiplied by 0 through ``optim_wrapper.paramwise_cfg``).
 
 ``--cfg-options`` go to every session, after the above. Before anything trains, every session
 config is read and checked: each must hold more classes than the one before (a checkpoint of more
@@ -33,6 +35,11 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 
+# lr and weight decay 0 for backbone.* (its BatchNorm statistics still follow the session's data)
+FROZEN_BACKBONE = ['optim_wrapper.paramwise_cfg.custom_keys.backbone.lr_mult=0.0',
+                   'optim_wrapper.paramwise_cfg.custom_keys.backbone.decay_mult=0.0']
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Run the sessions of a class-incremental recipe')
     parser.add_argument('recipe', help='folder of *session_1.py, *session_2.py, ...')
@@ -40,6 +47,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--gpus', type=int, default=1,
                         help='processes per session (1: tools/train.py; N > 1: tools/dist_train.sh with N)')
     parser.add_argument('--seed', type=int, default=0, help='training seed and exemplar choice')
+    parser.add_argument('--freeze-backbone', action='store_true',
+                        help='sessions after the first train the head only (backbone lr and weight decay 0)')
     parser.add_argument('--cfg-options', nargs='+', default=[], help='key=value pairs for every session')
     return parser.parse_args(argv)
 
@@ -127,6 +136,8 @@ def main(argv=None) -> None:
                 checkpoint = f.read().strip()
             options += [f'load_from={checkpoint}', f'val_evaluator.history={results}',
                         f'test_evaluator.history={results}']
+            if args.freeze_backbone:
+                options += FROZEN_BACKBONE
         if args.gpus == 1:
             command = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config]
         else:

@@ -8,7 +8,12 @@ _base_ = ['../../_base_/models/small_convnet_fc.py', '../../_base_/datasets/fash
           '../../_base_/fashion_mnist_runtime.py']
 
 seed = 0  # training seed and exemplar choice (run_incremental.py --seed sets both)
-exemplars_per_class = 20  # the exemplar memory: stored training images per old class
+# The exemplar memory: stored training images per old class, 1,800 over the 9 old classes of the
+# last session (iCaRL's memory holds 2,000 images, Rebuffi et al., CVPR 2017). Every session trains
+# the whole network on its new classes and the memory (rehearsal, as Pernici et al., ICPR 2020,
+# arXiv 2010.08657, train their pre-allocated fixed classifier); run_incremental.py
+# --freeze-backbone freezes the backbone after the first session instead.
+exemplars_per_class = 200
 # Total batch over all processes. The per-process batch is total_batch_size // world size:
 # run_incremental.py --gpus N passes train_dataloader.batch_size=total_batch_size // N, and
 # --auto-scale-lr scales the learning rate by the real total batch / auto_scale_lr.base_batch_size.
@@ -47,7 +52,3 @@ train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 randomness = dict(seed=seed, deterministic=False)
-# Sessions after the first freeze the backbone with this (lr and weight decay 0 for backbone.*;
-# its BatchNorm statistics still follow the session's data). To train it too, give
-#   --cfg-options optim_wrapper.paramwise_cfg.custom_keys.backbone.lr_mult=1.0
-frozen_backbone = dict(custom_keys={'backbone': dict(lr_mult=0.0, decay_mult=0.0)})

@@ -12,4 +12,3 @@ test_dataloader = val_dataloader
 val_evaluator = dict(num_classes=8, num_old_classes=6, history=recipe_dir + '/session_2/incremental.json',
                      out_file=work_dir + '/incremental.json')  # the next session's history
 test_evaluator = val_evaluator
-optim_wrapper = dict(paramwise_cfg={{_base_.frozen_backbone}})

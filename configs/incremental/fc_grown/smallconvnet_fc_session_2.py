@@ -1,0 +1,15 @@
+# The usual baseline: an FC layer (Linear) trained with cross-entropy; each session appends new
+# trainable weight rows and biases to the old ones (mmpretrain's LinearClsHead cannot grow).
+# Session 2 of 4: classes 4-5, from session 1's checkpoint.
+_base_ = './smallconvnet_fc_session_1.py'
+
+recipe_dir = 'work_dirs/incremental/fc_grown'  # run_incremental.py --work-dir replaces these paths
+work_dir = recipe_dir + '/session_2'
+load_from = recipe_dir + '/session_1/epoch_2.pth'  # the previous session's last checkpoint
+model = dict(head=dict(num_classes=6, classifier=dict(grow_from_checkpoint=True)))
+train_dataloader = dict(dataset=dict(classes=[4, 5], exemplar_classes=4))  # new + exemplars of 0..3
+val_dataloader = dict(dataset=dict(classes=6))  # the test images of classes 0..5
+test_dataloader = val_dataloader
+val_evaluator = dict(num_classes=6, num_old_classes=4, history=recipe_dir + '/session_1/incremental.json',
+                     out_file=work_dir + '/incremental.json')  # the next session's history
+test_evaluator = val_evaluator
