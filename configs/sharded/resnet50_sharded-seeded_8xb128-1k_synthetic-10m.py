@@ -6,7 +6,7 @@
 # classes; with 10% class sampling, 8M classes at 3,565 samples/s and 12.3 GB a GPU. Here every
 # class is kept (exact softmax) and each rank holds 1.25M rows of the basis in bfloat16 (1.2 GiB),
 # nothing else per class: no gradient, no momentum, no checkpointed shard. Samples/s: 1024 / the
-# logged `time`; add --amp on GPUs for their fp16.
+# logged `time`. They trained in fp16; --amp with this head has not been run here (no GPU).
 _base_ = ['mmpretrain::_base_/models/resnet50.py', 'mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['mmebv.cls', 'mmebv.engine'], allow_failed_imports=False)
