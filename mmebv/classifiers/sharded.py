@@ -212,11 +212,13 @@ class ShardedFixedClassifier(ClassifierLayer):
         Returns:
             Tensor: (B, ) losses; their gradient reaches x as the unsharded head's would.
         """
-        embedding = self._flat(x)
+        # in float32 under mixed precision too, as autocast runs F.cross_entropy (its float32 list)
+        embedding = self._flat(x).float()
         if target.dim() == 1:  # checked without a host sync on accelerators (see .checks)
             target = expect_labels_in_range(self.checks, target, self.num_classes)
-        return sharded_cross_entropy(embedding, self.shard, self.start, self.num_classes, target,
-                                     1.0 / self.temperature, self.chunk, label_smoothing, self.group)
+        with torch.autocast(embedding.device.type, enabled=False):
+            return sharded_cross_entropy(embedding, self.shard, self.start, self.num_classes, target,
+                                         1.0 / self.temperature, self.chunk, label_smoothing, self.group)
 
     @torch.no_grad()
     def topk(self, x: torch.Tensor, k: int = 1) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -61,6 +61,24 @@ def test_one_process_matches_the_unsharded_head():
         layer.cross_entropy(x[:2], torch.tensor([0, N]))
 
 
+def test_the_loss_is_float32_under_mixed_precision():
+    """As autocast runs F.cross_entropy: a half-precision embedding would round the logits of all N
+    classes before the softmax."""
+    torch.manual_seed(0)
+    layer = ShardedFixedClassifier(C, N, embed_dim=D, chunk=CHUNK, basis=BASES[0])
+    x, y = torch.randn(6, C, requires_grad=True), torch.randint(0, N, (6, ))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        loss = layer.cross_entropy(x, y)
+    assert loss.dtype == torch.float32
+    with torch.autocast('cpu', dtype=torch.bfloat16):  # the embedding alone in mixed precision
+        embedding = layer.embed(x).float()
+    expected = F.cross_entropy(embedding @ build_indexed_basis(BASES[0]).build(N, D).T / TEMPERATURE, y,
+                               reduction='none')
+    assert torch.allclose(loss, expected, atol=1e-5)
+    loss.sum().backward()
+    assert x.grad.dtype == torch.float32 and torch.isfinite(x.grad).all()
+
+
 @pytest.mark.parametrize('basis_dtype', ['bfloat16', 'float16'])
 def test_a_half_precision_shard_widens_to_the_embeddings_dtype_and_matches_float32(monkeypatch, basis_dtype):
     monkeypatch.setattr(sharded, 'BUILD_ROWS', 7)  # the shard is built in blocks, rounded block by block
