@@ -33,6 +33,14 @@ def data_dir(tmp_path_factory):
     return cwd
 
 
+@pytest.mark.parametrize('option', ['--train', '--val', '--size', '--max-objects'])
+def test_the_data_tool_refuses_empty_sizes(option, tmp_path):
+    out = run([osp.join(ROOT, 'tools/misc/make_semisynthetic_data.py'), 'ade20k', '--out', str(tmp_path / 'ade'),
+               option, '0'], check=False)
+    assert f"argument {option}: '0' is not a positive integer: give 1 or more" in out
+    assert not (tmp_path / 'ade').exists()
+
+
 def test_two_cpu_processes_with_dist_train_sh(data_dir):
     """tools/dist_train.sh with 2 processes (gloo, SyncBN replaced by BN) on UperNet R18."""
     config = 'configs/upernet/upernet_r18_ebv_4xb4-80k_ade20k-512x512.py'

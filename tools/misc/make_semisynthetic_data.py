@@ -19,15 +19,26 @@ from mmebv.data.semisynthetic import make_ade20k, make_coco, make_imagenet  # no
 DEFAULT_OUT = {'imagenet': 'data/imagenet', 'coco': 'data/coco', 'ade20k': 'data/ade/ADEChallengeData2016'}
 
 
+def positive(text: str) -> int:
+    """argparse type: an integer above 0 (an empty split or a 0-pixel image makes no data set)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a positive integer: give 1 or more')
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('kind', choices=sorted(DEFAULT_OUT))
     parser.add_argument('--out', help='dataset root; default: the upstream configs\' data_root')
     parser.add_argument('--fashion-root', default='data/fashion_mnist', help='Fashion-MNIST IDX files')
-    parser.add_argument('--train', type=int, default=200, help='training images')
-    parser.add_argument('--val', type=int, default=50, help='validation images')
-    parser.add_argument('--size', type=int, help='image side in pixels (default: 64 for imagenet, else 256)')
-    parser.add_argument('--max-objects', type=int, default=4, help='objects per image, at most')
+    parser.add_argument('--train', type=positive, default=200, help='training images')
+    parser.add_argument('--val', type=positive, default=50, help='validation images')
+    parser.add_argument('--size', type=positive, help='image side in pixels (default: 64 for imagenet, else 256)')
+    parser.add_argument('--max-objects', type=positive, default=4, help='objects per image, at most')
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
     out = args.out or DEFAULT_OUT[args.kind]
