@@ -1,0 +1,15 @@
+# EBV extended per session on ImageNet-1k B500-inc100: session 2 of 6, classes 500-599, from session 1's
+# checkpoint, the head grown (grow_from_checkpoint, kept by sessions 3-6);
+# the basis built for 500 classes, extended to 600 (old rows unchanged).
+_base_ = './resnet18_ebv_session_1.py'
+
+recipe_dir = 'work_dirs/incremental/ebv_extend_imagenet1k'  # run_incremental.py --work-dir replaces these paths
+work_dir = recipe_dir + '/session_2'
+load_from = recipe_dir + '/session_1/epoch_90.pth'  # the previous session's last checkpoint
+model = dict(head=dict(num_classes=600, classifier=dict(grow_from_checkpoint=True, basis=dict(extend_from=[500]))))
+train_dataloader = dict(dataset=dict(classes=list(range(500, 600)), exemplar_classes=500))  # + exemplars of 0..499
+val_dataloader = dict(dataset=dict(classes=600))  # the val images of classes 0..599
+test_dataloader = val_dataloader
+val_evaluator = dict(num_classes=600, num_old_classes=500, history=recipe_dir + '/session_1/incremental.json',
+                     out_file=work_dir + '/incremental.json')
+test_evaluator = val_evaluator
