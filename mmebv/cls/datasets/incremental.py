@@ -8,6 +8,8 @@ import numpy as np
 from mmpretrain.registry import DATASETS
 from torch.utils.data import Dataset
 
+from .class_orders import CLASS_ORDERS
+
 
 def _class_list(value, name: str) -> list:
     if isinstance(value, int) and not isinstance(value, bool):
@@ -23,9 +25,15 @@ def _class_list(value, name: str) -> list:
 
 
 def _class_order(value) -> Optional[np.ndarray]:
-    """``class_order`` as an int64 array of distinct labels >= 0, or None."""
+    """``class_order`` (a list or the name of a published order) as an int64 array of distinct
+    labels >= 0, or None."""
     if value is None:
         return None
+    if isinstance(value, str):
+        if value not in CLASS_ORDERS:
+            raise ValueError(f'ClassIncrementalDataset: class_order={value!r} names no published order: give one of '
+                             f'{sorted(CLASS_ORDERS)} (mmebv/cls/datasets/class_orders.py) or a list of labels')
+        value = CLASS_ORDERS[value]
     if not isinstance(value, (list, tuple, range)) or not value or not all(
             isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in value):
         raise ValueError(f'ClassIncrementalDataset: class_order={value!r} must be a non-empty list of the inner '
@@ -71,9 +79,10 @@ class ClassIncrementalDataset(Dataset):
         exemplars_per_class (int): stored samples per exemplar class (all of them where a class has
             fewer). Defaults to 0.
         seed (int): seed of the exemplar choice. Defaults to 0.
-        class_order (list[int], optional): the inner dataset's labels of classes 0, 1, 2, ... in
-            the order of the sessions; labels left out are not used. Defaults to None (class i is
-            the inner label i).
+        class_order (list[int] or str, optional): the inner dataset's labels of classes 0, 1, 2,
+            ... in the order of the sessions (labels left out are not used), or the name of a
+            published order (``'podnet-imagenet100'``, ``'podnet-imagenet1000'``: see
+            :mod:`mmebv.cls.datasets.class_orders`). Defaults to None (class i is the inner label i).
         max_exemplars (int, optional): keep at most this many exemplars in all, taken in turn from
             each exemplar class (a short run's cut, as ``indices`` cuts the session's own samples).
             Defaults to None (every exemplar class keeps its ``exemplars_per_class``).
@@ -83,7 +92,7 @@ class ClassIncrementalDataset(Dataset):
         ...              exemplars_per_class=20, dataset=dict(type='LocalFashionMNIST', split='train'))
         >>> # ImageNet-100's classes 50-59 in a benchmark's order (class i is ImageNet label order[i])
         >>> train = dict(type='ClassIncrementalDataset', classes=list(range(50, 60)), exemplar_classes=50,
-        ...              exemplars_per_class=20, class_order=order,  # 100 ImageNet-1k labels
+        ...              exemplars_per_class=20, class_order='podnet-imagenet100',
         ...              dataset=dict(type='ImageNet', data_root='data/imagenet', split='train'))
     """
 
@@ -135,7 +144,9 @@ class ClassIncrementalDataset(Dataset):
         if missing:
             raise ValueError(f'ClassIncrementalDataset: classes {missing}{self._as_labels(missing)} have no sample '
                              f'in {type(self.dataset).__name__}: it holds classes '
-                             f'{sorted(set(labels[labels >= 0].tolist()))}; give classes it holds')
+                             f'{sorted(set(labels[labels >= 0].tolist()))}'
+                             f'{" (numbered in class_order)" if self.class_order is not None else ""}; give classes it '
+                             f'holds')
         if isinstance(cut, int):  # the first ones taken in turn from each class: every class while cut allows
             own = self._in_turn(own, cut)
         elif cut is not None:

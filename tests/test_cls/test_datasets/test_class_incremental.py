@@ -7,6 +7,7 @@ import pytest
 from helpers import ROOT
 
 from mmebv.cls.datasets import ClassIncrementalDataset
+from mmebv.cls.datasets.class_orders import CLASS_ORDERS
 
 TEST_SET = dict(type='LocalFashionMNIST', data_root=osp.join(ROOT, 'data', 'fashion_mnist'), split='test')
 ORDER = [7, 3, 5, 0]  # class 0 is Fashion-MNIST label 7 (Sneaker), class 1 label 3, ...
@@ -63,7 +64,9 @@ def test_max_exemplars_cuts_the_memory_in_turn_from_each_class():
 @pytest.mark.parametrize('kwargs, message', [
     (dict(classes=[0], class_order=[7, 3, 7]), r'class_order lists labels \[7\] more than once'),
     (dict(classes=[0], class_order=[]), 'class_order=\\[\\] must be a non-empty list'),
-    (dict(classes=[0], class_order='7,3'), "class_order='7,3' must be a non-empty list"),
+    (dict(classes=[0], class_order='7,3'), "class_order='7,3' names no published order: give one of "
+                                           r"\['podnet-imagenet100', 'podnet-imagenet1000'\]"),
+    (dict(classes=[0], class_order=7), 'class_order=7 must be a non-empty list'),
     (dict(classes=[0], class_order=[7, -3]), r'class_order=\[7, -3\] must be a non-empty list'),
     (dict(classes=[3, 4], class_order=ORDER), r'classes \[4\] are beyond the 4 classes of class_order'),
     (dict(classes=[0], exemplar_classes=[4], exemplars_per_class=1, class_order=ORDER),
@@ -75,3 +78,20 @@ def test_max_exemplars_cuts_the_memory_in_turn_from_each_class():
 def test_bad_class_orders_and_cuts_are_refused_by_name(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ClassIncrementalDataset(TEST_SET, **kwargs)
+
+
+@pytest.mark.parametrize('name, size, first', [('podnet-imagenet100', 100, (68, 56, 78, 8)),
+                                               ('podnet-imagenet1000', 1000, (54, 7, 894, 512))])
+def test_published_orders_are_permutations_of_their_labels(name, size, first):
+    # PODNet's ImageNet-100 is ImageNet-1k labels 0-99; its orders start as the option files do
+    order = CLASS_ORDERS[name]
+    assert sorted(order) == list(range(size)) and order[:4] == first
+
+
+def test_a_published_order_by_name_is_that_list():
+    # class 23 of PODNet's ImageNet-100 order is label 1, which Fashion-MNIST holds; class 0 is label 68
+    by_name = ClassIncrementalDataset(TEST_SET, classes=[23], class_order='podnet-imagenet100')
+    assert by_name.class_order.tolist() == list(CLASS_ORDERS['podnet-imagenet100'])
+    assert set(inner_labels(by_name).tolist()) == {1} and set(by_name.get_gt_labels().tolist()) == {23}
+    with pytest.raises(ValueError, match=r'classes \[0\] \(inner labels \[68\] through class_order\) have no'):
+        ClassIncrementalDataset(TEST_SET, classes=[0], class_order='podnet-imagenet100')
