@@ -16,6 +16,7 @@ import torch
 from helpers import ROOT, run, user_env
 from mmengine import Config
 
+from mmebv.cls.datasets.class_orders import CLASS_ORDERS
 from mmebv.cls.metrics.incremental import read_history
 from mmebv.engine.safe_loading import load_checkpoint_file
 
@@ -86,7 +87,7 @@ def test_imagenet_recipe_trains_every_session_chained(recipe, workspace, tmp_pat
     # Relabelled through the class order: session k validated one image, the first in meta/val.txt of
     # its classes, i.e. ImageNet label L = min(class_order[:N_k]) (line c holds label c); it counts as
     # class class_order.index(L), the only class with an accuracy (the others have no image: NaN).
-    order = list(Config.fromfile(osp.join(ROOT, recipe, 'resnet18_ebv_session_1.py')).class_order)
+    order = list(CLASS_ORDERS[Config.fromfile(osp.join(ROOT, recipe, 'resnet18_ebv_session_1.py')).class_order])
     for session, count in zip(history, classes):
         label = min(order[:count])
         assert [c for c, a in enumerate(session['per_class']) if a == a] == [order.index(label)]

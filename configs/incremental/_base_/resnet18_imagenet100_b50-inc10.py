@@ -11,17 +11,12 @@ _base_ = ['mmpretrain::_base_/models/resnet18.py', 'mmpretrain::_base_/datasets/
           '../../_base_/fashion_mnist_runtime.py']  # (mmebv's runtime: imports, checkpoints, seeds)
 
 # ImageNet-100 and its class order are PODNet's (Douillard et al., ECCV 2020, arthurdouillard/
-# incremental_learning.pytorch), also used by DER (Yan et al., CVPR 2021, their issue 12): the 100
-# classes of its imagenet_split/val_100.txt are ImageNet-1k labels 0-99 (n01440764 ... n01855672; its
-# train_100.txt could not be read here), taken in the order of options/data/imagenet100_1order.yaml.
-# Class i of the sessions is ImageNet-1k label class_order[i]. Not UCIR's subset, which PyCIL uses
-# (a seed-1993 draw whose list we could not verify here): figures from papers on that subset differ.
-class_order = [
-    68, 56, 78, 8, 23, 84, 90, 65, 74, 76, 40, 89, 3, 92, 55, 9, 26, 80, 43, 38, 58, 70, 77, 1, 85, 19, 17,
-    50, 28, 53, 13, 81, 45, 82, 6, 59, 83, 16, 15, 44, 91, 41, 72, 60, 79, 52, 20, 10, 31, 54, 37, 95, 14,
-    71, 96, 98, 97, 2, 64, 66, 42, 22, 35, 86, 24, 34, 87, 21, 99, 0, 88, 27, 18, 94, 11, 12, 47, 25, 30,
-    46, 62, 69, 36, 61, 7, 63, 75, 5, 32, 4, 51, 48, 73, 93, 39, 67, 29, 49, 57, 33
-]
+# incremental_learning.pytorch), also used by DER (Yan et al., CVPR 2021, their issue 12): ImageNet-1k
+# labels 0-99 as its imagenet_split/val_100.txt lists them, in the order of its
+# options/data/imagenet100_1order.yaml (the list and its sources: mmebv/cls/datasets/class_orders.py).
+# Class i of the sessions is ImageNet-1k label order[i]. Not UCIR's subset, which PyCIL uses (a
+# seed-1993 draw whose list could not be verified here): figures on that subset are not comparable.
+class_order = 'podnet-imagenet100'
 seed = 0  # training seed and exemplar choice (run_incremental.py --seed sets both)
 exemplars_per_class = 20  # PODNet's fixed memory: 20 training images per old class (1,800 in session 6)
 # PODNet's ImageNet-100 schedule (options/podnet/podnet_cnn_imagenet100.yaml): a batch of 64, SGD with
@@ -52,7 +47,7 @@ train_dataloader = dict(
         _delete_=True,
         type='ClassIncrementalDataset',
         dataset=dict(type='ImageNet', data_root='data/imagenet', split='train', pipeline={{_base_.train_pipeline}}),
-        classes=list(range(50)),
+        classes=50,  # classes 0..49 (later sessions: a list of their new classes)
         exemplar_classes=[],
         exemplars_per_class=exemplars_per_class,
         class_order=class_order,
@@ -72,6 +67,9 @@ optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_de
 param_scheduler = dict(type='CosineAnnealingLR', T_max=epochs, by_epoch=True, begin=0, end=epochs, eta_min=0.0,
                        convert_to_iter_based=True)
 train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=10)
+# The next session starts from the last checkpoint; a "best" one would be chosen on the validation
+# images, which are the benchmark's test images here: none is kept.
+default_hooks = dict(checkpoint=dict(save_best=None))
 val_cfg = dict()
 test_cfg = dict()
 randomness = dict(seed=seed, deterministic=False)
