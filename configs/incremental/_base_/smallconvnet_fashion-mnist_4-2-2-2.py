@@ -8,7 +8,7 @@ _base_ = ['../../_base_/models/small_convnet_fc.py', '../../_base_/datasets/fash
           '../../_base_/fashion_mnist_runtime.py']
 
 seed = 0  # training seed and exemplar choice (run_incremental.py --seed sets both)
-# The exemplar memory: stored training images per old class, 1,800 over the 9 old classes of the
+# The exemplar memory: stored training images per old class, 1,600 over the 8 old classes of the
 # last session (iCaRL's memory holds 2,000 images, Rebuffi et al., CVPR 2017). Every session trains
 # the whole network on its new classes and the memory (rehearsal, as Pernici et al., ICPR 2020,
 # arXiv 2010.08657, train their pre-allocated fixed classifier); run_incremental.py
