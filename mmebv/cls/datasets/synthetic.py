@@ -6,11 +6,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmpretrain.registry import DATASETS
 
-
-def _whole(owner: str, name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f'{owner}: {name} must be a whole number >= {minimum}, got {value!r}')
-    return int(value)
+from mmebv.classifiers import check_count
 
 
 @DATASETS.register_module()
@@ -47,19 +43,19 @@ class SyntheticClassification(BaseDataset):
                  indices: Optional[Union[int, Sequence[int]]] = None,
                  test_mode: bool = False) -> None:
         owner = type(self).__name__
-        self.num_classes = _whole(owner, 'num_classes', num_classes, 1)
-        self.num_samples = _whole(owner, 'num_samples', num_samples, 1)
-        size = (image_size, image_size) if isinstance(image_size, (int, np.integer)) else tuple(image_size)
+        self.num_classes = check_count(owner, 'num_classes', num_classes)
+        self.num_samples = check_count(owner, 'num_samples', num_samples)
+        size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
         if len(size) != 2:
             raise ValueError(f'{owner}: image_size must be an int or (H, W), got {image_size!r}')
-        self.image_size = tuple(_whole(owner, 'image_size', s, 1) for s in size)
-        self.seed = _whole(owner, 'seed', seed, 0)
+        self.image_size = tuple(check_count(owner, 'image_size', s) for s in size)
+        self.seed = check_count(owner, 'seed', seed, minimum=0)
         if indices is None:
             self.ids = range(self.num_samples)
-        elif isinstance(indices, (int, np.integer)) and not isinstance(indices, bool):
-            self.ids = range(min(_whole(owner, 'indices', indices, 1), self.num_samples))
+        elif isinstance(indices, int) and not isinstance(indices, bool):
+            self.ids = range(min(check_count(owner, 'indices', indices), self.num_samples))
         else:
-            self.ids = [_whole(owner, 'indices[i]', i, 0) for i in indices]
+            self.ids = [check_count(owner, 'indices[i]', i, minimum=0) for i in indices]
             if not self.ids or max(self.ids) >= self.num_samples:
                 raise ValueError(f'{owner}: indices must name samples in [0, {self.num_samples}), got '
                                  f'{list(indices)[:10]}')

@@ -43,12 +43,12 @@ def test_the_pipeline_and_worker_processes_give_the_same_samples():
 
 
 @pytest.mark.parametrize('kwargs, problem', [
-    (dict(num_classes=0), 'num_classes must be a whole number >= 1, got 0'),
-    (dict(num_samples=2.5), 'num_samples must be a whole number >= 1, got 2.5'),
+    (dict(num_classes=0), 'num_classes=0 must be an integer >= 1'),
+    (dict(num_samples=2.5), 'num_samples=2.5 must be an integer >= 1'),
     (dict(image_size=(6, 4, 3)), r'image_size must be an int or \(H, W\)'),
-    (dict(seed=-1), 'seed must be a whole number >= 0'),
+    (dict(seed=-1), 'seed=-1 must be an integer >= 0'),
     (dict(indices=[3, 300]), r'indices must name samples in \[0, 300\)'),
-    (dict(indices=0), 'indices must be a whole number >= 1'),
+    (dict(indices=0), 'indices=0 must be an integer >= 1'),
 ])
 def test_bad_arguments_are_refused_by_name(kwargs, problem):
     with pytest.raises(ValueError, match='SyntheticClassification: ' + problem):
